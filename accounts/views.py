@@ -1,0 +1,78 @@
+"""Sign up, sign in, sign out and password reset. Every ``next`` is checked for safety."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from accounts.forms import SignInForm, SignUpForm
+from accounts.services import EmailTaken, user_sign_up
+
+
+def safe_next_url(request: HttpRequest, fallback: str) -> str:
+    """The ``next`` parameter when it points back into this site, else ``fallback``."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "accounts/sign_in.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Welcome back! You are signed in.")
+        return response
+
+
+class SignOutView(auth_views.LogoutView):
+    pass
+
+
+def sign_up(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next_url(request, reverse("catalog:home"))
+    if request.user.is_authenticated:
+        return redirect(next_url)
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_sign_up(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                full_name=form.cleaned_data["full_name"],
+            )
+        except EmailTaken as refusal:
+            form.add_error("email", refusal.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Your account is ready. Happy shopping!")
+            return redirect(next_url)
+    return render(request, "accounts/sign_up.html", {"form": form, "next": next_url})
+
+
+password_reset = auth_views.PasswordResetView.as_view(
+    template_name="accounts/password_reset.html",
+    email_template_name="accounts/email/password_reset.txt",
+    subject_template_name="accounts/email/password_reset_subject.txt",
+    success_url=reverse_lazy("accounts:password_reset_done"),
+)
+password_reset_done = auth_views.PasswordResetDoneView.as_view(
+    template_name="accounts/password_reset_done.html"
+)
+password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+    template_name="accounts/password_reset_confirm.html",
+    success_url=reverse_lazy("accounts:password_reset_complete"),
+)
+password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
+    template_name="accounts/password_reset_complete.html"
+)

@@ -1,0 +1,177 @@
+"""Catalogue admin. Stock is never typed in directly: staff record a change with a reason, and
+``stock_adjust`` applies it and writes the ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+
+from catalog.models import Category, Product, ProductImage, StockMovement
+from catalog.money import format_money
+from catalog.services import stock_adjust
+from haat.errors import DomainError
+
+MANUAL_REASONS = [
+    (value, label)
+    for value, label in StockMovement.Reason.choices
+    if value
+    in {
+        StockMovement.Reason.INITIAL,
+        StockMovement.Reason.RESTOCK,
+        StockMovement.Reason.CORRECTION,
+        StockMovement.Reason.DAMAGED,
+        StockMovement.Reason.RETURN,
+    }
+]
+
+
+class ProductAdminForm(forms.ModelForm):
+    stock_change = forms.IntegerField(
+        required=False,
+        label="Change stock by",
+        help_text="Units to add (e.g. 20) or remove (e.g. -3). Leave empty to keep stock as it is.",
+        min_value=-1_000_000,
+        max_value=1_000_000,
+    )
+    stock_reason = forms.ChoiceField(
+        choices=MANUAL_REASONS, required=False, initial=StockMovement.Reason.RESTOCK
+    )
+    stock_note = forms.CharField(max_length=255, required=False, label="Stock note")
+
+    class Meta:
+        model = Product
+        fields = (
+            "name",
+            "slug",
+            "category",
+            "description",
+            "is_published",
+            "price_minor",
+            "list_price_minor",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        change = cleaned.get("stock_change")
+        if change:
+            current = self.instance.stock if self.instance.pk else 0
+            if current + change < 0:
+                raise ValidationError(
+                    {"stock_change": f"Only {current} in stock; cannot remove {-change}."}
+                )
+            if not cleaned.get("stock_reason"):
+                raise ValidationError({"stock_reason": "Say why the stock changes."})
+        price, list_price = cleaned.get("price_minor"), cleaned.get("list_price_minor")
+        if list_price is not None and price is not None and list_price <= price:
+            raise ValidationError(
+                {"list_price_minor": "The list price must be higher than the price (or empty)."}
+            )
+        return cleaned
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 1
+
+
+class StockMovementInline(admin.TabularInline):
+    model = StockMovement
+    fields = ("created_at", "reason", "delta", "resulting_stock", "actor", "note", "reference")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ("-created_at", "-id")
+    verbose_name_plural = "Stock ledger (latest first)"
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("actor")
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "position")
+    list_editable = ("position",)
+    prepopulated_fields = {"slug": ("name",)}
+    search_fields = ("name",)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm
+    list_display = ("name", "category", "price_display", "stock", "is_published", "updated_at")
+    list_filter = ("is_published", "category")
+    list_select_related = ("category",)
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("stock", "created_at", "updated_at")
+    inlines = [ProductImageInline, StockMovementInline]
+    list_per_page = 50
+    actions = ["publish", "unpublish"]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "category", "description", "is_published")}),
+        ("Price", {"fields": ("price_minor", "list_price_minor")}),
+        ("Stock", {"fields": ("stock", "stock_change", "stock_reason", "stock_note")}),
+        ("Dates", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    @admin.display(description="Price", ordering="price_minor")
+    def price_display(self, obj: Product) -> str:
+        return format_money(obj.price_minor)
+
+    def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
+        delta = form.cleaned_data.get("stock_change") or 0
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if delta:
+                try:
+                    stock_adjust(
+                        product_id=obj.pk,
+                        delta=delta,
+                        reason=form.cleaned_data.get("stock_reason") or "correction",
+                        actor=request.user,  # type: ignore[arg-type]
+                        note=form.cleaned_data.get("stock_note") or "admin",
+                    )
+                except DomainError as refusal:
+                    # The stock moved since the form was opened; report it instead of crashing.
+                    messages.error(request, f"Stock not changed: {refusal.message}")
+        obj.refresh_from_db(fields=["stock"])
+
+    @admin.action(description="Publish selected products")
+    def publish(self, request: HttpRequest, queryset: Any) -> None:
+        queryset.update(is_published=True)
+
+    @admin.action(description="Unpublish selected products")
+    def unpublish(self, request: HttpRequest, queryset: Any) -> None:
+        queryset.update(is_published=False)
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "product_name",
+        "reason",
+        "delta",
+        "resulting_stock",
+        "actor",
+        "reference",
+    )
+    list_filter = ("reason",)
+    search_fields = ("product_name", "reference", "note")
+    list_select_related = ("actor",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,129 @@
+"""Catalogue data: categories, products, their images and the stock-movement ledger.
+
+``Product.stock`` is only ever changed by ``catalog.services.stock_adjust``, which writes a
+``StockMovement`` in the same transaction; the database refuses negative stock outright.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Menu order, smallest first.")
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:category", kwargs={"slug": self.slug})
+
+
+class Product(models.Model):
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    description = models.TextField(blank=True)
+    # Money is kept in minor units (paisa for BDT) in the shop's currency (settings.SHOP_CURRENCY).
+    price_minor = models.PositiveBigIntegerField("price (minor units)")
+    list_price_minor = models.PositiveBigIntegerField(
+        "list price (minor units)",
+        null=True,
+        blank=True,
+        help_text="Optional was-price, shown struck through when higher than the price.",
+    )
+    stock = models.IntegerField(default=0, editable=False)
+    is_published = models.BooleanField(default=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stock__gte=0), name="product_stock_non_negative"),
+            models.CheckConstraint(
+                condition=Q(list_price_minor__isnull=True)
+                | Q(list_price_minor__gt=F("price_minor")),
+                name="product_list_price_above_price",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["is_published", "category", "-created_at"]),
+            models.Index(fields=["is_published", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:product", kwargs={"slug": self.slug})
+
+    @property
+    def discount_percent(self) -> int:
+        if not self.list_price_minor or self.list_price_minor <= self.price_minor:
+            return 0
+        return round(100 * (self.list_price_minor - self.price_minor) / self.list_price_minor)
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to="products/")
+    alt_text = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.alt_text or self.image.name or ""
+
+
+class StockMovement(models.Model):
+    """One row per change of a product's stock: the ledger that explains every number."""
+
+    class Reason(models.TextChoices):
+        INITIAL = "initial", "Initial stock"
+        RESTOCK = "restock", "Restock / goods received"
+        CORRECTION = "correction", "Stock-take correction"
+        DAMAGED = "damaged", "Damaged or lost"
+        RETURN = "return", "Customer return"
+        RESERVATION = "reservation", "Reserved for checkout"
+        RELEASE = "release", "Reservation released"
+        SALE = "sale", "Sold"
+
+    # SET_NULL keeps the ledger when a product is deleted; product_name preserves what it was.
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, related_name="stock_movements"
+    )
+    product_name = models.CharField(max_length=200)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    delta = models.IntegerField()
+    resulting_stock = models.IntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=255, blank=True)
+    reference = models.CharField(max_length=64, blank=True, help_text="e.g. an order number.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="stock_movement_delta_not_zero"),
+            models.CheckConstraint(
+                condition=Q(resulting_stock__gte=0), name="stock_movement_result_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_name}: {self.delta:+d} → {self.resulting_stock} ({self.reason})"

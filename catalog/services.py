@@ -1,0 +1,58 @@
+"""State changes for the catalogue. ``stock_adjust`` is the only way stock changes."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+
+from accounts.models import User
+from catalog.models import Product, StockMovement
+from haat.errors import InsufficientStock, InvalidQuantity, ProductNotFound
+
+
+def stock_adjust(
+    *,
+    product_id: int,
+    delta: int,
+    reason: str,
+    actor: User | None = None,
+    note: str = "",
+    reference: str = "",
+) -> StockMovement:
+    """Change a product's stock by ``delta`` and record it in the ledger, atomically.
+
+    A decrease is one conditional UPDATE (``stock = stock - n WHERE stock >= n``), so two
+    concurrent sales can never take the same unit; when it matches no row nothing changed and
+    ``InsufficientStock`` says how many units there are.
+    """
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+        raise InvalidQuantity("A stock change must be a non-zero whole number.", delta=delta)
+    if reason not in StockMovement.Reason.values:
+        raise ValueError(f"Unknown stock movement reason {reason!r}")
+    with transaction.atomic():
+        matching = Product.objects.filter(pk=product_id)
+        if delta < 0:
+            matching = matching.filter(stock__gte=-delta)
+        updated = matching.update(stock=F("stock") + delta)
+        if updated == 0:
+            current = Product.objects.filter(pk=product_id).values_list("stock", flat=True).first()
+            if current is None:
+                raise ProductNotFound("This product does not exist.", product_id=product_id)
+            raise InsufficientStock(
+                f"Only {current} in stock; cannot take {-delta}.",
+                product_id=product_id,
+                requested=-delta,
+                available=current,
+            )
+        # Our UPDATE holds the row lock until commit, so this read sees exactly our result.
+        name, resulting = Product.objects.values_list("name", "stock").get(pk=product_id)
+        return StockMovement.objects.create(
+            product_id=product_id,
+            product_name=name,
+            reason=reason,
+            delta=delta,
+            resulting_stock=resulting,
+            actor=actor,
+            note=note[:255],
+            reference=reference[:64],
+        )

@@ -1,0 +1,40 @@
+"""Storefront pages. Thin: read through selectors, render one template per page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from catalog import selectors
+from catalog.models import Product
+
+
+def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
+    paginator = Paginator(products, settings.PRODUCTS_PER_PAGE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    page = _page(request, selectors.product_list_published())
+    return render(request, "catalog/home.html", {"page": page})
+
+
+def category(request: HttpRequest, slug: str) -> HttpResponse:
+    current = selectors.category_get(slug=slug)
+    page = _page(request, selectors.product_list_published(category=current))
+    return render(request, "catalog/category.html", {"category": current, "page": page})
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100].strip()
+    page = _page(request, selectors.product_list_published(query=query)) if query else None
+    return render(request, "catalog/search.html", {"query": query, "page": page})
+
+
+def product(request: HttpRequest, slug: str) -> HttpResponse:
+    item = selectors.product_get_published(slug=slug)
+    stock = selectors.availability(stock=item.stock, in_cart=0, is_published=item.is_published)
+    return render(request, "catalog/product.html", {"product": item, "stock": stock})

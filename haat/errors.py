@@ -1,0 +1,40 @@
+"""Domain refusals. Each has a stable ``code``; views and the API map them to HTTP in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A business rule said no. Nothing was changed."""
+
+    code = "domain_error"
+    http_status = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+    http_status = 409
+
+
+class ProductNotFound(DomainError):
+    code = "product_not_found"
+    http_status = 404
+
+
+class ProductUnavailable(DomainError):
+    code = "product_unavailable"
+    http_status = 409
+
+
+class InvalidQuantity(DomainError):
+    code = "invalid_quantity"
+    http_status = 400

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.views.static import serve
+
+admin.site.site_header = f"{settings.SHOP_NAME} administration"
+admin.site.site_title = f"{settings.SHOP_NAME} admin"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("admin/", admin.site.urls),
+    path("account/", include("accounts.urls")),
+    path("", include("catalog.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    # Product images live in MEDIA_ROOT; a front server may take this over (SERVE_MEDIA=false).
+    urlpatterns.append(
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )

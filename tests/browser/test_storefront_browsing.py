@@ -1,0 +1,109 @@
+"""A shopper browses: home, a category, search, products in and out of stock, on desktop and phone."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.base import ContentFile
+from playwright.sync_api import expect
+
+from catalog.demo import render_product_image
+from catalog.models import Category, ProductImage
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def shelf(make_product, category):
+    garden = Category.objects.create(name="Garden", slug="garden")
+    products = {
+        "kettle": make_product(
+            name="Steel Kettle", stock=12, list_price_minor=200000, price_minor=150000
+        ),
+        "mug": make_product(name="Blue Mug", stock=2),
+        "lamp": make_product(name="Sold Out Lamp", stock=0),
+        "hose": make_product(name="Garden Hose", stock=5, category=garden),
+        "hidden": make_product(name="Hidden Vase", stock=5, is_published=False),
+    }
+    for key, product in products.items():
+        for variant in range(2):
+            image = ProductImage(product=product, position=variant)
+            image.image.save(
+                f"{key}-{variant}.jpg",
+                ContentFile(render_product_image(product.name, 0.1 * variant + 0.05, variant)),
+                save=True,
+            )
+    return products
+
+
+def test_home_category_and_search(page, shelf, screenshot):
+    page.goto("/")
+    expect(page.locator(".product-card")).to_have_count(4)
+    expect(page.get_by_text("Hidden Vase")).to_have_count(0)
+    expect(page.locator(".product-card", has_text="Sold Out Lamp")).to_contain_text("Out of stock")
+    expect(page.locator(".product-card", has_text="Blue Mug")).to_contain_text("Only 2 left")
+    screenshot(page, "home")
+
+    page.locator(".category-bar").get_by_role("link", name="Garden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Garden")
+    expect(page.locator(".product-card")).to_have_count(1)
+    screenshot(page, "category")
+
+    page.get_by_role("searchbox", name="Search products").fill("kettle")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("kettle")
+    expect(page.locator(".product-card")).to_have_count(1)
+    screenshot(page, "search")
+
+
+def test_product_in_stock_stepper_stays_within_stock(page, shelf, screenshot):
+    page.goto(shelf["mug"].get_absolute_url())
+    quantity = page.get_by_label("Quantity", exact=True)
+    minus = page.get_by_role("button", name="Decrease quantity")
+    plus = page.get_by_role("button", name="Increase quantity")
+    expect(quantity).to_have_value("1")
+    expect(minus).to_be_disabled()
+    plus.click()
+    expect(quantity).to_have_value("2")
+    expect(plus).to_be_disabled()
+    expect(minus).to_be_enabled()
+    quantity.fill("50")
+    quantity.press("Tab")
+    expect(quantity).to_have_value("2")
+    expect(page.get_by_role("button", name="Add to Cart")).to_be_enabled()
+    expect(page.get_by_role("button", name="Buy Now")).to_be_enabled()
+    expect(page.locator("[data-stock-status]")).to_have_text("Only 2 left")
+    screenshot(page, "product-low-stock")
+
+    page.goto(shelf["kettle"].get_absolute_url())
+    expect(page.locator(".price-large")).to_have_text("৳ 1,500")
+    expect(page.locator(".was-price")).to_contain_text("৳ 2,000")
+    page.get_by_role("button", name="Show image 2 of 2").click()
+    expect(page.get_by_role("button", name="Show image 2 of 2")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    screenshot(page, "product-in-stock")
+
+
+def test_product_out_of_stock(page, shelf, screenshot):
+    page.goto(shelf["lamp"].get_absolute_url())
+    expect(page.locator("[data-stock-status]")).to_have_text("Out of stock")
+    expect(page.get_by_role("button", name="Add to Cart")).to_be_disabled()
+    expect(page.get_by_role("button", name="Buy Now")).to_be_disabled()
+    screenshot(page, "product-out-of-stock")
+
+
+def test_unpublished_product_is_not_found(page, shelf):
+    response = page.goto(shelf["hidden"].get_absolute_url())
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_contain_text("couldn't find")
+
+
+def test_phone_width_has_no_sideways_scrolling(page, shelf, screenshot):
+    page.set_viewport_size({"width": 375, "height": 800})
+    for url in ["/", shelf["kettle"].get_absolute_url(), "/account/sign-in/"]:
+        page.goto(url)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{url} scrolls sideways by {overflow}px"
+    page.goto(shelf["kettle"].get_absolute_url())
+    expect(page.get_by_role("button", name="Add to Cart")).to_be_visible()
+    screenshot(page, "product-phone")

@@ -1,0 +1,87 @@
+"""Shared fixtures: shoppers, products with stock (set through the ledger service)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accounts.models import User
+from catalog.models import Category, Product, StockMovement
+from catalog.services import stock_adjust
+
+PASSWORD = "correct-horse-battery-42"
+_sequence = itertools.count(1)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: make test runs it against PostgreSQL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(
+    settings: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def category(db: None) -> Category:
+    n = next(_sequence)
+    return Category.objects.create(name=f"Category {n}", slug=f"category-{n}")
+
+
+@pytest.fixture
+def make_product(db: None, category: Category) -> Callable[..., Product]:
+    def make(
+        *, stock: int = 10, price_minor: int = 125000, is_published: bool = True, **extra
+    ) -> Product:
+        n = next(_sequence)
+        extra.setdefault("category", category)
+        product = Product.objects.create(
+            name=extra.pop("name", f"Product {n}"),
+            slug=extra.pop("slug", f"product-{n}"),
+            price_minor=price_minor,
+            is_published=is_published,
+            **extra,
+        )
+        if stock:
+            stock_adjust(product_id=product.pk, delta=stock, reason=StockMovement.Reason.INITIAL)
+            product.refresh_from_db()
+        return product
+
+    return make
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(email: str | None = None, password: str = PASSWORD, **extra) -> User:
+        return User.objects.create_user(
+            email=email or f"shopper{next(_sequence)}@example.com", password=password, **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def shopper(make_user: Callable[..., User]) -> User:
+    return make_user("shopper@example.com")
+
+
+@pytest.fixture
+def shopper_client(client, shopper: User):
+    client.force_login(shopper)
+    return client
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
