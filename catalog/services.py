@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
 
 from accounts.models import User
-from catalog.models import Product, StockMovement
-from haat.errors import InsufficientStock, InvalidQuantity, ProductNotFound
+from catalog.models import StockMovement
+from haat.errors import InvalidQuantity
+from haat.store import get_store
 
 
 def stock_adjust(
@@ -30,22 +30,7 @@ def stock_adjust(
     if reason not in StockMovement.Reason.values:
         raise ValueError(f"Unknown stock movement reason {reason!r}")
     with transaction.atomic():
-        matching = Product.objects.filter(pk=product_id)
-        if delta < 0:
-            matching = matching.filter(stock__gte=-delta)
-        updated = matching.update(stock=F("stock") + delta)
-        if updated == 0:
-            current = Product.objects.filter(pk=product_id).values_list("stock", flat=True).first()
-            if current is None:
-                raise ProductNotFound("This product does not exist.", product_id=product_id)
-            raise InsufficientStock(
-                f"Only {current} in stock; cannot take {-delta}.",
-                product_id=product_id,
-                requested=-delta,
-                available=current,
-            )
-        # Our UPDATE holds the row lock until commit, so this read sees exactly our result.
-        name, resulting = Product.objects.values_list("name", "stock").get(pk=product_id)
+        name, resulting = get_store().stock_adjust(product_id, delta)
         return StockMovement.objects.create(
             product_id=product_id,
             product_name=name,

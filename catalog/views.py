@@ -8,8 +8,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from cart.selectors import cart_contents
 from catalog import selectors
 from catalog.models import Product
+from wishlist.selectors import wishlist_contents
 
 
 def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
@@ -36,5 +38,15 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def product(request: HttpRequest, slug: str) -> HttpResponse:
     item = selectors.product_get_published(slug=slug)
-    stock = selectors.availability(stock=item.stock, in_cart=0, is_published=item.is_published)
-    return render(request, "catalog/product.html", {"product": item, "stock": stock})
+    in_cart, in_wishlist = 0, False
+    if request.user.is_authenticated:
+        in_cart = cart_contents(user_id=request.user.pk).lines.get(item.pk, 0)
+        in_wishlist = item.pk in wishlist_contents(user_id=request.user.pk).product_ids
+    stock = selectors.availability(
+        stock=item.stock, in_cart=in_cart, is_published=item.is_published
+    )
+    return render(
+        request,
+        "catalog/product.html",
+        {"product": item, "stock": stock, "in_wishlist": in_wishlist},
+    )

@@ -38,3 +38,13 @@ class ProductUnavailable(DomainError):
 class InvalidQuantity(DomainError):
     code = "invalid_quantity"
     http_status = 400
+
+
+class NotInCart(DomainError):
+    code = "line_not_found"
+    http_status = 404
+
+
+class NotInWishlist(DomainError):
+    code = "not_in_wishlist"
+    http_status = 404

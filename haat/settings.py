@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "accounts",
     "catalog",
+    "cart",
+    "wishlist",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +205,10 @@ SHOP_NAME = os.environ.get("SHOP_NAME", "Haat")
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "BDT").upper()
 PRODUCTS_PER_PAGE = env_int("PRODUCTS_PER_PAGE", 40)
 LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
+# Where products' stock, carts and wishlists live: "database" (Haat's own database).
+STORE_BACKEND = os.environ.get("STORE_BACKEND", "database")
+# A sanity bound on one cart line, far above any real order; larger asks are invalid input.
+CART_MAX_LINE_QUANTITY = env_int("CART_MAX_LINE_QUANTITY", 10_000)
 
 # --- Security (production) ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -227,5 +233,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # Django's own "django" logger would print every line twice next to the root handler.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "INFO"},
+    },
 }

@@ -1,0 +1,121 @@
+"""/api/cart: thin endpoints over cart.services and cart.selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Path, Router, Schema
+from pydantic import Field, StrictInt
+
+from cart import selectors, services
+from haat.schemas import Money, PathProductId, ProductId, StrictSchema, money, shopper_id
+
+router = Router(tags=["cart"])
+
+
+class CartLineOut(Schema):
+    product_id: int
+    slug: str
+    name: str
+    image: str
+    unit_price: Money
+    quantity: int
+    line_total: Money
+    stock: int
+    max_quantity: int
+    short_by: int
+    available: bool
+
+
+class CartOut(Schema):
+    lines: list[CartLineOut]
+    count: int = Field(description="Units in the cart")
+    subtotal: Money
+    version: int
+
+
+class AddLineIn(StrictSchema):
+    product_id: ProductId
+    quantity: StrictInt
+
+
+class SetQuantityIn(StrictSchema):
+    quantity: StrictInt
+
+
+class RemoveLinesIn(StrictSchema):
+    product_ids: list[ProductId] = Field(min_length=1, max_length=500)
+
+
+class RemoveLinesOut(CartOut):
+    removed: list[int]
+    not_in_cart: list[int]
+
+
+def _cart(user_id: int) -> dict[str, Any]:
+    view = selectors.cart_get(user_id=user_id)
+    return {
+        "lines": [
+            {
+                "product_id": line.product_id,
+                "slug": line.slug,
+                "name": line.name,
+                "image": line.image_url,
+                "unit_price": money(line.unit_price_minor),
+                "quantity": line.quantity,
+                "line_total": money(line.line_total_minor),
+                "stock": line.stock,
+                "max_quantity": line.max_quantity,
+                "short_by": line.short_by,
+                "available": line.available,
+            }
+            for line in view.lines
+        ],
+        "count": view.count,
+        "subtotal": money(view.subtotal_minor),
+        "version": view.version,
+    }
+
+
+@router.get("", response=CartOut, summary="The shopper's cart, every line checked against stock")
+def cart_read(request: HttpRequest) -> dict[str, Any]:
+    return _cart(shopper_id(request))
+
+
+@router.post(
+    "/lines", response={200: CartOut}, summary="Add to the cart (adds to an existing line)"
+)
+def cart_add(request: HttpRequest, payload: AddLineIn) -> dict[str, Any]:
+    services.cart_add_line(
+        user_id=shopper_id(request), product_id=payload.product_id, quantity=payload.quantity
+    )
+    return _cart(shopper_id(request))
+
+
+@router.post("/lines/remove", response=RemoveLinesOut, summary="Remove the selected lines")
+def cart_remove_selected(request: HttpRequest, payload: RemoveLinesIn) -> dict[str, Any]:
+    result = services.cart_remove_lines(
+        user_id=shopper_id(request), product_ids=payload.product_ids
+    )
+    return {
+        **_cart(shopper_id(request)),
+        "removed": result.removed,
+        "not_in_cart": result.not_in_cart,
+    }
+
+
+@router.patch("/lines/{product_id}", response=CartOut, summary="Set a line's quantity (1..stock)")
+def cart_set(
+    request: HttpRequest, product_id: Path[PathProductId], payload: SetQuantityIn
+) -> dict[str, Any]:
+    services.cart_set_quantity(
+        user_id=shopper_id(request), product_id=product_id, quantity=payload.quantity
+    )
+    return _cart(shopper_id(request))
+
+
+@router.delete("/lines/{product_id}", response=CartOut, summary="Remove one line")
+def cart_remove(request: HttpRequest, product_id: Path[PathProductId]) -> dict[str, Any]:
+    services.cart_remove_line(user_id=shopper_id(request), product_id=product_id)
+    return _cart(shopper_id(request))

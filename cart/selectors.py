@@ -1,0 +1,98 @@
+"""Reading a cart, with every line checked against the product as it is now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from catalog.selectors import availability
+from haat.store import CartContents, get_store
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    product_id: int
+    slug: str
+    name: str
+    image_url: str
+    unit_price_minor: int
+    quantity: int
+    stock: int
+    is_published: bool
+    exists: bool
+
+    @property
+    def available(self) -> bool:
+        """Can this line be bought at all right now?"""
+        return self.exists and self.is_published and self.stock > 0
+
+    @property
+    def short_by(self) -> int:
+        """How many units of this line cannot be bought (all of them when unavailable)."""
+        if not (self.exists and self.is_published):
+            return self.quantity
+        return max(0, self.quantity - self.stock)
+
+    @property
+    def max_quantity(self) -> int:
+        return max(0, self.stock) if self.exists and self.is_published else 0
+
+    @property
+    def line_total_minor(self) -> int:
+        return self.unit_price_minor * self.quantity
+
+    @property
+    def stock_label(self) -> str:
+        return availability(stock=self.stock, is_published=self.exists and self.is_published).label
+
+
+@dataclass(frozen=True)
+class CartView:
+    version: int
+    lines: list[CartLineView]
+
+    @property
+    def count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def subtotal_minor(self) -> int:
+        """What the buyable lines cost; lines that are off sale don't count."""
+        return sum(line.line_total_minor for line in self.lines if line.available)
+
+    @property
+    def has_problems(self) -> bool:
+        return any(line.short_by for line in self.lines)
+
+
+def cart_get(*, user_id: int) -> CartView:
+    store = get_store()
+    contents = store.cart_get(user_id)
+    products = store.products(contents.lines)
+    lines = []
+    for product_id, quantity in contents.lines.items():
+        product = products.get(product_id)
+        if product is None:
+            # Deleted between the two reads; show it as unavailable rather than fail.
+            lines.append(
+                CartLineView(product_id, "", "Removed product", "", 0, quantity, 0, False, False)
+            )
+            continue
+        lines.append(
+            CartLineView(
+                product_id=product_id,
+                slug=product.slug,
+                name=product.name,
+                image_url=product.image_url,
+                unit_price_minor=product.price_minor,
+                quantity=quantity,
+                stock=product.stock,
+                is_published=product.is_published,
+                exists=True,
+            )
+        )
+    return CartView(contents.version, lines)
+
+
+def cart_contents(*, user_id: int) -> CartContents:
+    """Just product ids and quantities: what the header badge and the page's local store need."""
+    return get_store().cart_get(user_id)

@@ -1,0 +1,121 @@
+"""Haat's JSON API (django-ninja): session auth with CSRF, OpenAPI at /api/openapi.json.
+
+Every refusal leaves here as ``{"code", "message", "details"}``: domain errors carry their own
+code and status; validation, authentication and parsing failures are mapped below, in this one
+place.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import django_auth
+
+from cart.api import router as cart_router
+from cart.selectors import cart_contents
+from haat.errors import DomainError
+from haat.schemas import shopper_id
+from wishlist.api import router as wishlist_router
+from wishlist.selectors import wishlist_contents
+
+api = NinjaAPI(
+    title="Haat API",
+    version="1",
+    description=(
+        "Cart, wishlist and page state for signed-in shoppers. Money is in minor units with "
+        "its currency. Errors are {code, message, details} with stable codes."
+    ),
+    auth=django_auth,
+    urls_namespace="api",
+)
+
+
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, **details: Any
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "details": details}, status=status
+    )
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.http_status)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    problems = []
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in {"body", "payload"}]
+        problems.append({"field": ".".join(location) or "body", "problem": error.get("msg", "")})
+    fields = {problem["field"] for problem in problems}
+    if fields and all(field.endswith("quantity") for field in fields):
+        code, message = "invalid_quantity", "Quantity must be a whole number of at least 1."
+    elif any(problem["problem"].startswith("JSON") for problem in problems):
+        code, message = "malformed_json", "The request body is not valid JSON."
+    else:
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
+        code, message = "invalid_request", f"The request is not valid ({summary})."
+    return _error(request, 400, code, message, errors=problems)
+
+
+@api.exception_handler(json.JSONDecodeError)
+def _malformed_json(request: HttpRequest, exc: json.JSONDecodeError) -> HttpResponse:
+    return _error(request, 400, "malformed_json", "The request body is not valid JSON.")
+
+
+@api.exception_handler(AuthenticationError)
+def _not_signed_in(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "not_authenticated", "Sign in to use your cart and wishlist.")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and "parse request body" in str(exc):
+        return _error(request, 400, "malformed_json", "The request body is not valid JSON.")
+    if exc.status_code == 403:
+        return _error(
+            request, 403, "csrf_failed", "Security check failed: reload the page and try again."
+        )
+    return _error(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", "Nothing here.")
+
+
+class StateOut(Schema):
+    cart: dict[str, int]
+    wishlist: list[int]
+    cart_count: int
+    cart_lines: int
+    wishlist_count: int
+    version: int
+
+
+@api.get(
+    "/state", response=StateOut, tags=["state"], summary="Compact state for the page's local store"
+)
+def state(request: HttpRequest) -> dict[str, Any]:
+    user_id = shopper_id(request)
+    cart = cart_contents(user_id=user_id)
+    wishlist = wishlist_contents(user_id=user_id)
+    return {
+        "cart": {str(pk): quantity for pk, quantity in cart.lines.items()},
+        "wishlist": wishlist.product_ids,
+        "cart_count": cart.count,
+        "cart_lines": len(cart.lines),
+        "wishlist_count": len(wishlist.items),
+        # Both versions only ever grow, so their sum changes on every change of either.
+        "version": cart.version + wishlist.version,
+    }
+
+
+api.add_router("/cart", cart_router)
+api.add_router("/wishlist", wishlist_router)

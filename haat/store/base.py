@@ -1,0 +1,89 @@
+"""The storage interface: where catalogue stock, carts and wishlists are kept.
+
+Services own the rules; a store owns persistence and atomicity. Every read-modify-write goes
+through ``cart_update`` / ``wishlist_update``: the store loads the current contents and the
+products involved, calls the service's pure ``change`` function (which may refuse by raising a
+``DomainError``), and writes the result atomically — under a row lock in the database store, under
+a revision check (with retries) in a document store. ``stock_take`` is all-or-nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ProductState:
+    id: int
+    slug: str
+    name: str
+    price_minor: int
+    stock: int
+    is_published: bool
+    image_url: str = ""
+
+
+@dataclass(frozen=True)
+class CartContents:
+    version: int = 0
+    # product id → quantity, oldest line first
+    lines: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return sum(self.lines.values())
+
+
+@dataclass(frozen=True)
+class WishlistEntry:
+    product_id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class WishlistContents:
+    version: int = 0
+    items: tuple[WishlistEntry, ...] = ()  # newest first
+
+    @property
+    def product_ids(self) -> list[int]:
+        return [item.product_id for item in self.items]
+
+
+CartChange = Callable[[dict[int, int], Mapping[int, ProductState]], dict[int, int]]
+WishlistChange = Callable[[list[WishlistEntry], Mapping[int, ProductState]], list[WishlistEntry]]
+
+
+class Store(Protocol):
+    def products(self, ids: Iterable[int]) -> dict[int, ProductState]:
+        """Current state of these products (unknown ids are left out). Never cached."""
+        ...
+
+    def stock_adjust(self, product_id: int, delta: int) -> tuple[str, int]:
+        """Add ``delta`` to stock, refusing to go below zero. Returns (product name, new stock).
+        Raises ProductNotFound or InsufficientStock and changes nothing."""
+        ...
+
+    def stock_take(self, quantities: Mapping[int, int]) -> dict[int, int]:
+        """Take stock for several products at once, all or nothing. Returns the new stock levels.
+        Raises InsufficientStock (details: every short product) and changes nothing."""
+        ...
+
+    def cart_get(self, user_id: int) -> CartContents: ...
+
+    def cart_update(
+        self, user_id: int, product_ids: Iterable[int], change: CartChange
+    ) -> CartContents:
+        """Atomically replace the cart's lines with ``change(lines, products)``."""
+        ...
+
+    def wishlist_get(self, user_id: int) -> WishlistContents: ...
+
+    def wishlist_update(
+        self, user_id: int, product_ids: Iterable[int], change: WishlistChange
+    ) -> WishlistContents:
+        """Atomically replace the wishlist's items with ``change(items, products)``."""
+        ...

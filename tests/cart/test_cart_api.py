@@ -1,0 +1,136 @@
+"""/api/cart: every endpoint, its answers and its refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from cart.selectors import cart_contents
+from catalog.services import stock_adjust
+from tests.api_helpers import assert_error, call
+
+pytestmark = pytest.mark.django_db
+
+
+def test_get_cart_lists_lines_with_prices_from_the_database(shopper_client, shopper, make_product):
+    product = make_product(stock=6, price_minor=125000, name="Rice Cooker")
+    call(shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": 2})
+    payload = shopper_client.get("/api/cart").json()
+    assert payload["count"] == 2
+    assert payload["subtotal"] == {"amount": 250000, "currency": "BDT"}
+    [line] = payload["lines"]
+    assert line == {
+        "product_id": product.pk,
+        "slug": product.slug,
+        "name": "Rice Cooker",
+        "image": "",
+        "unit_price": {"amount": 125000, "currency": "BDT"},
+        "quantity": 2,
+        "line_total": {"amount": 250000, "currency": "BDT"},
+        "stock": 6,
+        "max_quantity": 6,
+        "short_by": 0,
+        "available": True,
+    }
+    assert payload["version"] >= 1
+
+
+def test_add_increments_and_refuses_beyond_stock(shopper_client, shopper, make_product):
+    product = make_product(stock=5)
+    call(shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": 4})
+    response = call(
+        shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": 2}
+    )
+    payload = assert_error(response, 409, "insufficient_stock")
+    assert payload["details"]["max_addable"] == 1
+    assert cart_contents(user_id=shopper.pk).lines == {product.pk: 4}
+    ok = call(shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": 1})
+    assert ok.status_code == 200
+    assert ok.json()["lines"][0]["quantity"] == 5
+
+
+def test_add_unknown_product(shopper_client):
+    response = call(
+        shopper_client, "POST", "/api/cart/lines", {"product_id": 123456, "quantity": 1}
+    )
+    assert_error(response, 404, "product_not_found")
+
+
+def test_add_unpublished_product(shopper_client, make_product):
+    product = make_product(is_published=False)
+    response = call(
+        shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": 1}
+    )
+    assert_error(response, 409, "product_unavailable")
+
+
+@pytest.mark.parametrize("quantity", [0, -3, 10**12, 2.5, "3", True, None, [1], {"n": 1}])
+def test_add_invalid_quantity(shopper_client, shopper, make_product, quantity):
+    product = make_product(stock=5)
+    response = call(
+        shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": quantity}
+    )
+    assert_error(response, 400, "invalid_quantity")
+    assert cart_contents(user_id=shopper.pk).lines == {}
+
+
+def test_patch_sets_quantity_within_stock(shopper_client, shopper, make_product):
+    product = make_product(stock=3)
+    call(shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": 1})
+    ok = call(shopper_client, "PATCH", f"/api/cart/lines/{product.pk}", {"quantity": 3})
+    assert ok.status_code == 200 and ok.json()["count"] == 3
+    too_many = call(shopper_client, "PATCH", f"/api/cart/lines/{product.pk}", {"quantity": 4})
+    assert assert_error(too_many, 409, "insufficient_stock")["details"]["max_quantity"] == 3
+    below_one = call(shopper_client, "PATCH", f"/api/cart/lines/{product.pk}", {"quantity": 0})
+    assert_error(below_one, 400, "invalid_quantity")
+    missing = call(shopper_client, "PATCH", "/api/cart/lines/999999", {"quantity": 1})
+    assert_error(missing, 404, "line_not_found")
+    assert cart_contents(user_id=shopper.pk).lines == {product.pk: 3}
+
+
+def test_delete_one_line(shopper_client, shopper, make_product):
+    product = make_product()
+    call(shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": 1})
+    response = shopper_client.delete(f"/api/cart/lines/{product.pk}")
+    assert response.status_code == 200 and response.json()["lines"] == []
+    assert_error(shopper_client.delete(f"/api/cart/lines/{product.pk}"), 404, "line_not_found")
+
+
+def test_remove_selected_lines(shopper_client, shopper, make_product):
+    a, b, c = make_product(), make_product(), make_product()
+    for product in (a, b, c):
+        call(shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": 1})
+    response = call(
+        shopper_client, "POST", "/api/cart/lines/remove", {"product_ids": [a.pk, b.pk, 777777]}
+    )
+    payload = response.json()
+    assert response.status_code == 200
+    assert (payload["removed"], payload["not_in_cart"]) == ([a.pk, b.pk], [777777])
+    assert [line["product_id"] for line in payload["lines"]] == [c.pk]
+
+
+@pytest.mark.parametrize(
+    "body", [{"product_ids": []}, {"product_ids": "1"}, {"product_ids": [0]}, {}]
+)
+def test_remove_selected_rejects_bad_bodies(shopper_client, body):
+    assert_error(
+        call(shopper_client, "POST", "/api/cart/lines/remove", body), 400, "invalid_request"
+    )
+
+
+def test_short_line_is_reported(shopper_client, make_product):
+    product = make_product(stock=4)
+    call(shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": 4})
+    stock_adjust(product_id=product.pk, delta=-3, reason="sale")
+    [line] = shopper_client.get("/api/cart").json()["lines"]
+    assert (line["stock"], line["short_by"], line["available"]) == (1, 3, True)
+
+
+def test_client_sent_prices_are_ignored(shopper_client, make_product):
+    product = make_product(stock=4, price_minor=5000)
+    response = call(
+        shopper_client,
+        "POST",
+        "/api/cart/lines",
+        {"product_id": product.pk, "quantity": 1, "price": 1},
+    )
+    assert_error(response, 400, "invalid_request")

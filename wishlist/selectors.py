@@ -1,0 +1,84 @@
+"""Reading a wishlist, each item flagged with what the shopper can do with it now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from catalog.selectors import availability
+from haat.store import WishlistContents, get_store
+
+
+@dataclass(frozen=True)
+class WishlistItemView:
+    product_id: int
+    slug: str
+    name: str
+    image_url: str
+    price_minor: int | None
+    stock: int
+    is_published: bool
+    exists: bool
+    in_cart: int
+
+    @property
+    def available(self) -> bool:
+        """Still in the catalogue and on sale (it may be out of stock)."""
+        return self.exists and self.is_published
+
+    @property
+    def in_stock(self) -> bool:
+        return self.available and self.stock > 0
+
+    @property
+    def can_add_to_cart(self) -> bool:
+        return (
+            availability(
+                stock=self.stock, in_cart=self.in_cart, is_published=self.available
+            ).addable
+            > 0
+        )
+
+    @property
+    def stock_label(self) -> str:
+        return availability(stock=self.stock, is_published=self.available).label
+
+
+@dataclass(frozen=True)
+class WishlistView:
+    version: int
+    items: list[WishlistItemView]
+
+
+def wishlist_get(*, user_id: int) -> WishlistView:
+    store = get_store()
+    contents = store.wishlist_get(user_id)
+    products = store.products(contents.product_ids)
+    cart = store.cart_get(user_id).lines
+    items = []
+    for entry in contents.items:
+        product = products.get(entry.product_id)
+        if product is None:
+            items.append(
+                WishlistItemView(
+                    entry.product_id, entry.slug, entry.name, "", None, 0, False, False, 0
+                )
+            )
+            continue
+        items.append(
+            WishlistItemView(
+                product_id=product.id,
+                slug=product.slug,
+                name=product.name,
+                image_url=product.image_url,
+                price_minor=product.price_minor,
+                stock=product.stock,
+                is_published=product.is_published,
+                exists=True,
+                in_cart=cart.get(product.id, 0),
+            )
+        )
+    return WishlistView(contents.version, items)
+
+
+def wishlist_contents(*, user_id: int) -> WishlistContents:
+    return get_store().wishlist_get(user_id)
