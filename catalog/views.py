@@ -11,6 +11,7 @@ from django.shortcuts import render
 from cart.selectors import cart_contents
 from catalog import selectors
 from catalog.models import Product
+from haat.http import signed_in_user_id
 from wishlist.selectors import wishlist_contents
 
 
@@ -40,8 +41,8 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     item = selectors.product_get_published(slug=slug)
     in_cart, in_wishlist = 0, False
     if request.user.is_authenticated:
-        in_cart = cart_contents(user_id=request.user.pk).lines.get(item.pk, 0)
-        in_wishlist = item.pk in wishlist_contents(user_id=request.user.pk).product_ids
+        in_cart = cart_contents(user_id=signed_in_user_id(request)).lines.get(item.pk, 0)
+        in_wishlist = item.pk in wishlist_contents(user_id=signed_in_user_id(request)).product_ids
     stock = selectors.availability(
         stock=item.stock, in_cart=in_cart, is_published=item.is_published
     )

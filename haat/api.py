@@ -16,11 +16,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
 from cart.api import router as cart_router
-from cart.selectors import cart_contents
+from haat.context_processors import shopper_state
 from haat.errors import DomainError
 from haat.schemas import shopper_id
 from wishlist.api import router as wishlist_router
-from wishlist.selectors import wishlist_contents
 
 api = NinjaAPI(
     title="Haat API",
@@ -96,6 +95,8 @@ class StateOut(Schema):
     cart_count: int
     cart_lines: int
     wishlist_count: int
+    cart_version: int
+    wishlist_version: int
     version: int
 
 
@@ -103,18 +104,7 @@ class StateOut(Schema):
     "/state", response=StateOut, tags=["state"], summary="Compact state for the page's local store"
 )
 def state(request: HttpRequest) -> dict[str, Any]:
-    user_id = shopper_id(request)
-    cart = cart_contents(user_id=user_id)
-    wishlist = wishlist_contents(user_id=user_id)
-    return {
-        "cart": {str(pk): quantity for pk, quantity in cart.lines.items()},
-        "wishlist": wishlist.product_ids,
-        "cart_count": cart.count,
-        "cart_lines": len(cart.lines),
-        "wishlist_count": len(wishlist.items),
-        # Both versions only ever grow, so their sum changes on every change of either.
-        "version": cart.version + wishlist.version,
-    }
+    return shopper_state(shopper_id(request))
 
 
 api.add_router("/cart", cart_router)

@@ -1,9 +1,11 @@
-"""What every page's header needs: shop name, category menu, cart and wishlist counts.
+"""What every page's header needs: shop name, category menu, cart and wishlist counts, and the
+signed-in shopper's compact state for the page's local store.
 
-Everything is lazy: a page that never renders the header costs no queries for it."""
+Everything is lazy and computed once: a page that never renders it costs no queries for it."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -11,24 +13,44 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from cart.selectors import cart_contents
+from catalog.money import shop_currency
 from catalog.selectors import category_list
 from wishlist.selectors import wishlist_contents
+
+
+def shopper_state(user_id: int) -> dict[str, Any]:
+    """The same compact state as ``GET /api/state``."""
+    cart = cart_contents(user_id=user_id)
+    wishlist = wishlist_contents(user_id=user_id)
+    return {
+        "cart": {str(pk): quantity for pk, quantity in cart.lines.items()},
+        "wishlist": wishlist.product_ids,
+        "cart_count": cart.count,
+        "cart_lines": len(cart.lines),
+        "wishlist_count": len(wishlist.items),
+        "cart_version": cart.version,
+        "wishlist_version": wishlist.version,
+        # Both versions only ever grow, so their sum changes on every change of either.
+        "version": cart.version + wishlist.version,
+    }
 
 
 def shop(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     user_id = user.pk if user is not None and user.is_authenticated else None
 
-    def cart_count() -> int:
-        return cart_contents(user_id=user_id).count if user_id else 0
+    @cache
+    def state() -> dict[str, Any] | None:
+        return shopper_state(user_id) if user_id else None
 
-    def wishlist_count() -> int:
-        return len(wishlist_contents(user_id=user_id).items) if user_id else 0
-
+    currency = shop_currency()
     return {
         "shop_name": settings.SHOP_NAME,
-        "currency_code": settings.SHOP_CURRENCY,
+        "currency_code": currency.code,
+        "currency": currency,
         "menu_categories": SimpleLazyObject(lambda: list(category_list())),
-        "cart_count": SimpleLazyObject(cart_count),
-        "wishlist_count": SimpleLazyObject(wishlist_count),
+        # Templates call these when (and only when) they use them.
+        "shopper_state": lambda: state() or {},
+        "cart_count": lambda: (state() or {}).get("cart_count", 0),
+        "wishlist_count": lambda: (state() or {}).get("wishlist_count", 0),
     }

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "catalog",
     "cart",
     "wishlist",
+    "checkout",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("account/", include("accounts.urls")),
+    path("cart/", include("cart.urls")),
+    path("wishlist/", include("wishlist.urls")),
+    path("checkout/", include("checkout.urls")),
     path("", include("catalog.urls")),
 ]
 

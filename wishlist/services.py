@@ -35,6 +35,25 @@ def wishlist_toggle(*, user_id: int, product_id: int) -> tuple[bool, WishlistCon
     return added, contents
 
 
+def wishlist_add(*, user_id: int, product_id: int) -> WishlistContents:
+    """Make sure the product is in the wishlist (used when resuming a heart click after sign-in,
+    where a toggle could remove what the shopper meant to add)."""
+
+    def change(
+        items: list[WishlistEntry], products: Mapping[int, ProductState]
+    ) -> list[WishlistEntry]:
+        if any(item.product_id == product_id for item in items):
+            return items
+        product = products.get(product_id)
+        if product is None:
+            raise ProductNotFound("This product does not exist.", product_id=product_id)
+        if not product.is_published:
+            raise ProductUnavailable("This product is no longer on sale.", product_id=product_id)
+        return [WishlistEntry(product.id, product.name, product.slug), *items]
+
+    return get_store().wishlist_update(user_id, [product_id], change)
+
+
 def wishlist_remove(*, user_id: int, product_id: int) -> WishlistContents:
     def change(
         items: list[WishlistEntry], products: Mapping[int, ProductState]

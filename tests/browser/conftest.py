@@ -55,6 +55,29 @@ def page(browser, live_server, request) -> Iterator:
 
 
 @pytest.fixture
+def sign_in(live_server):
+    """Put a signed-in session for ``user`` into a Playwright browser context (no form needed)."""
+    from django.test import Client
+
+    def attach(context, user) -> None:
+        client = Client()
+        client.force_login(user)
+        host = live_server.url.split("//", 1)[1].split(":")[0]
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "domain": host,
+                    "path": "/",
+                }
+            ]
+        )
+
+    return attach
+
+
+@pytest.fixture
 def screenshot(request):
     """Save a screenshot under test-artifacts/screenshots/ named after the test."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

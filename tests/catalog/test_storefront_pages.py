@@ -86,8 +86,8 @@ def test_product_page_in_stock(client, make_product):
     assert "৳ 1,500" in body and "-17%" in body
     assert "In stock" in body
     assert 'max="12"' in body
-    assert re.search(r'value="add_to_cart"\s*>', body), "Add to Cart must be enabled"
-    assert re.search(r'value="buy_now"\s*>', body), "Buy Now must be enabled"
+    assert re.search(r"data-add-to-cart\s*>", body), "Add to Cart must be enabled"
+    assert re.search(r"data-buy-now\s*>", body), "Buy Now must be enabled"
     assert "data-wishlist-toggle" in body
 
 
@@ -102,8 +102,8 @@ def test_product_page_out_of_stock_disables_buying(client, make_product):
     product = make_product(stock=0)
     body = html(client.get(product.get_absolute_url()))
     assert "Out of stock" in body
-    assert re.search(r'value="add_to_cart"\s+disabled', body)
-    assert re.search(r'value="buy_now"\s+disabled', body)
+    assert re.search(r"data-add-to-cart\s+disabled", body)
+    assert re.search(r"data-buy-now\s+disabled", body)
 
 
 def test_unpublished_product_is_404(client, make_product):

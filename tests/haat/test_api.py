@@ -40,6 +40,8 @@ def test_state_has_everything_the_page_store_needs(shopper_client, make_product)
         "cart_count": 0,
         "cart_lines": 0,
         "wishlist_count": 0,
+        "cart_version": 0,
+        "wishlist_version": 0,
         "version": 0,
     }
     call(shopper_client, "POST", "/api/cart/lines", {"product_id": a.pk, "quantity": 2})

@@ -1,52 +1,44 @@
-// Haat's small hand-written behaviours: gallery, quantity stepper, toasts.
+// Haat's hand-written behaviour. No build step.
+//
+// The page keeps a small local store (cart quantities, wishlist ids, counts, versions), loaded
+// from the JSON the server renders into the page and refreshed from GET /api/state. Every action
+// changes the store and the DOM at once, sends the change to the server and then takes the
+// server's answer as the truth (rolling back on refusal). Tabs of the same shopper keep in step
+// through a BroadcastChannel and by refreshing when a tab regains focus. Without JavaScript every
+// control is a plain form, so nothing here is needed for the shop to work.
 (function () {
   "use strict";
 
+  var body = document.body;
+  var signedIn = body.dataset.signedIn === "true";
+  var channel = "BroadcastChannel" in window ? new BroadcastChannel("haat-state-" + (body.dataset.user || "anon")) : null;
+
+  // ---------------------------------------------------------------- helpers
+  function $(selector, root) { return (root || document).querySelector(selector); }
+  function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
   function clamp(value, min, max) { return Math.min(max, Math.max(min, value)); }
-
-  // Quantity stepper: keeps the number within [1, data-max] and greys out the limits.
-  function initStepper(stepper) {
-    var form = stepper.closest("[data-buy-form]");
-    var input = stepper.querySelector("input");
-    var minus = stepper.querySelector('[data-step="-1"]');
-    var plus = stepper.querySelector('[data-step="1"]');
-    function max() { return parseInt((form && form.dataset.max) || input.max || "1", 10) || 0; }
-    function render() {
-      var limit = max();
-      var value = clamp(parseInt(input.value, 10) || 1, 1, Math.max(1, limit));
-      input.value = value;
-      input.max = Math.max(1, limit);
-      minus.disabled = value <= 1 || limit < 1;
-      plus.disabled = value >= limit;
-    }
-    stepper.addEventListener("click", function (event) {
-      var button = event.target.closest("[data-step]");
-      if (!button || button.disabled) return;
-      input.value = (parseInt(input.value, 10) || 1) + parseInt(button.dataset.step, 10);
-      render();
-    });
-    input.addEventListener("change", render);
-    stepper.haatRender = render;
-    render();
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    var input = $("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
   }
-
-  // Gallery thumbnails swap the main image.
-  function initGallery(gallery) {
-    var main = gallery.querySelector("[data-gallery-main]");
-    gallery.addEventListener("click", function (event) {
-      var thumb = event.target.closest("[data-gallery-thumb]");
-      if (!thumb || !main) return;
-      main.src = thumb.dataset.src;
-      main.alt = thumb.dataset.alt;
-      gallery.querySelectorAll("[data-gallery-thumb]").forEach(function (t) {
-        t.setAttribute("aria-pressed", t === thumb ? "true" : "false");
-      });
-    });
+  function money(minor) {
+    var exponent = parseInt(body.dataset.currencyExponent || "2", 10);
+    var symbol = body.dataset.currencySymbol || "";
+    var scale = Math.pow(10, exponent);
+    var negative = minor < 0;
+    minor = Math.abs(minor);
+    var major = Math.floor(minor / scale);
+    var rest = minor % scale;
+    var text = major.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    if (rest) text += "." + String(rest).padStart(exponent, "0");
+    return (negative ? "-" : "") + symbol + " " + text;
   }
 
   function toast(message, kind) {
-    var box = document.querySelector("[data-toasts]");
-    if (!box) return;
+    var box = $("[data-toasts]");
+    if (!box || !message) return;
     var item = document.createElement("div");
     item.className = "toast" + (kind ? " toast-" + kind : "");
     item.textContent = message;
@@ -54,15 +46,621 @@
     setTimeout(function () { item.remove(); }, 3500);
   }
 
-  window.Haat = window.Haat || {};
-  window.Haat.toast = toast;
+  function api(method, path, payload) {
+    var options = {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
+    };
+    if (payload !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(payload);
+    }
+    return fetch(path, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    }, function () {
+      return { ok: false, status: 0, data: { code: "network", message: "You seem to be offline. Please try again." } };
+    });
+  }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-stepper]").forEach(initStepper);
-    document.querySelectorAll("[data-gallery]").forEach(initGallery);
-    // Server messages fade away after a while.
-    document.querySelectorAll("[data-toasts] .toast").forEach(function (item) {
-      setTimeout(function () { item.remove(); }, 4000);
+  function failure(result) {
+    if (result.status === 401) {
+      toast("You were signed out. Please sign in again.", "error");
+      setTimeout(function () { window.location.href = "/account/sign-in/?next=" + encodeURIComponent(location.pathname); }, 1200);
+      return;
+    }
+    toast((result.data && result.data.message) || "Something went wrong. Please try again.", "error");
+  }
+
+  // ---------------------------------------------------------------- the local store
+  var store = {
+    state: { cart: {}, wishlist: [], cart_count: 0, cart_lines: 0, wishlist_count: 0, cart_version: 0, wishlist_version: 0, version: 0 },
+    listeners: [],
+    subscribe: function (fn) { this.listeners.push(fn); },
+    emit: function (source) {
+      var state = this.state;
+      this.listeners.forEach(function (fn) { fn(state, source); });
+    },
+    // Take a full state from the server (or another tab) unless ours is newer.
+    replace: function (next, source) {
+      if (!next || typeof next.cart !== "object") return;
+      var current = this.state;
+      var cart = next.cart_version >= current.cart_version;
+      var wish = next.wishlist_version >= current.wishlist_version;
+      if (source === "server") { cart = true; wish = true; }
+      if (cart) {
+        current.cart = Object.assign({}, next.cart);
+        current.cart_count = next.cart_count;
+        current.cart_lines = next.cart_lines;
+        current.cart_version = next.cart_version;
+      }
+      if (wish) {
+        current.wishlist = next.wishlist.slice();
+        current.wishlist_count = next.wishlist_count;
+        current.wishlist_version = next.wishlist_version;
+      }
+      current.version = current.cart_version + current.wishlist_version;
+      this.emit(source);
+    },
+    // Optimistic local edits: applied at once, corrected by the server's answer.
+    setCartQuantity: function (productId, quantity) {
+      var cart = this.state.cart;
+      if (quantity > 0) cart[productId] = quantity; else delete cart[productId];
+      this.recount();
+      this.emit("local");
+    },
+    setWishlisted: function (productId, on) {
+      var list = this.state.wishlist.filter(function (id) { return id !== productId; });
+      if (on) list.unshift(productId);
+      this.state.wishlist = list;
+      this.state.wishlist_count = list.length;
+      this.emit("local");
+    },
+    recount: function () {
+      var cart = this.state.cart;
+      var keys = Object.keys(cart);
+      this.state.cart_lines = keys.length;
+      this.state.cart_count = keys.reduce(function (sum, key) { return sum + cart[key]; }, 0);
+    },
+    // The server's answer to a cart call is the whole cart: adopt it.
+    adoptCart: function (payload) {
+      if (!payload || !payload.lines) return;
+      var cart = {};
+      payload.lines.forEach(function (line) { cart[line.product_id] = line.quantity; });
+      this.state.cart = cart;
+      this.state.cart_version = payload.version;
+      this.recount();
+      this.state.version = this.state.cart_version + this.state.wishlist_version;
+      this.emit("server");
+      broadcast();
+    },
+    adoptWishlist: function (productId, inWishlist, count, version) {
+      var list = this.state.wishlist.filter(function (id) { return id !== productId; });
+      if (inWishlist) list.unshift(productId);
+      this.state.wishlist = list;
+      this.state.wishlist_count = count;
+      this.state.wishlist_version = version;
+      this.state.version = this.state.cart_version + this.state.wishlist_version;
+      this.emit("server");
+      broadcast();
+    },
+    inCart: function (productId) { return this.state.cart[productId] || 0; },
+    wishlisted: function (productId) { return this.state.wishlist.indexOf(productId) !== -1; },
+  };
+
+  function broadcast() {
+    if (channel) channel.postMessage({ type: "state", state: store.state });
+  }
+
+  function refreshState() {
+    if (!signedIn) return Promise.resolve();
+    return api("GET", "/api/state").then(function (result) {
+      if (result.ok) store.replace(result.data, "server");
+    });
+  }
+
+  // ---------------------------------------------------------------- header badges
+  function renderBadge(name, count, previous) {
+    var badge = $('[data-badge="' + name + '"]');
+    if (!badge) return;
+    badge.hidden = !count;
+    badge.innerHTML = '<span class="visually-hidden">items: </span>' + count;
+    if (previous !== undefined && previous !== count) {
+      badge.classList.remove("bump");
+      void badge.offsetWidth; // restart the animation
+      badge.classList.add("bump");
+    }
+  }
+  var shown = {};
+  store.subscribe(function (state) {
+    renderBadge("cart", state.cart_count, shown.cart);
+    renderBadge("wishlist", state.wishlist_count, shown.wishlist);
+    shown.cart = state.cart_count;
+    shown.wishlist = state.wishlist_count;
+  });
+
+  // ---------------------------------------------------------------- wishlist hearts
+  // Each heart converges on what the shopper last asked for: clicks only flip the wanted state,
+  // and one request at a time moves the server towards it.
+  var hearts = {};
+  function heartFor(productId) {
+    if (!hearts[productId]) hearts[productId] = { wanted: null, confirmed: false, busy: false };
+    return hearts[productId];
+  }
+  function renderHearts() {
+    $all("[data-wishlist-toggle]").forEach(function (button) {
+      var id = parseInt(button.dataset.productId, 10);
+      var heart = heartFor(id);
+      var on = heart.wanted !== null ? heart.wanted : store.wishlisted(id);
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      var name = button.closest("[data-product-panel]");
+      name = name ? name.dataset.productName : "this product";
+      button.setAttribute("aria-label", (on ? "Remove " : "Save ") + name + (on ? " from wishlist" : " to wishlist"));
+    });
+  }
+  function syncHeart(productId) {
+    var heart = heartFor(productId);
+    if (heart.busy || heart.wanted === null) return;
+    if (heart.wanted === heart.confirmed) { heart.wanted = null; return; }
+    heart.busy = true;
+    api("POST", "/api/wishlist/toggle", { product_id: productId }).then(function (result) {
+      heart.busy = false;
+      if (result.ok) {
+        heart.confirmed = result.data.in_wishlist;
+        store.adoptWishlist(productId, heart.confirmed, result.data.count, result.data.version);
+        if (heart.wanted === heart.confirmed) {
+          toast(heart.confirmed ? "Saved to your wishlist" : "Removed from your wishlist");
+        } else if (heart.wanted !== null) {
+          store.setWishlisted(productId, heart.wanted); // the shopper clicked again meanwhile
+        }
+        syncHeart(productId);
+      } else {
+        heart.wanted = null;
+        store.setWishlisted(productId, heart.confirmed);
+        failure(result);
+        refreshState();
+      }
+      renderHearts();
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-wishlist-toggle]");
+    if (!button || !signedIn) return; // anonymous: the form posts and sign-in follows
+    event.preventDefault();
+    var id = parseInt(button.dataset.productId, 10);
+    var heart = heartFor(id);
+    if (heart.wanted === null && !heart.busy) {
+      heart.confirmed = store.wishlisted(id);
+      heart.wanted = heart.confirmed;
+    }
+    heart.wanted = !heart.wanted;
+    store.setWishlisted(id, heart.wanted);
+    button.classList.remove("pop");
+    void button.offsetWidth;
+    button.classList.add("pop");
+    renderHearts();
+    syncHeart(id);
+  });
+  store.subscribe(renderHearts);
+
+  // ---------------------------------------------------------------- product page
+  function initProductPanel(panel) {
+    var productId = parseInt(panel.dataset.productId, 10);
+    var form = $("[data-buy-form]", panel);
+    if (!form) return;
+    var input = $("input[name=quantity]", form);
+    var minus = $('[data-step="-1"]', form);
+    var plus = $('[data-step="1"]', form);
+    var hint = $("[data-stepper-hint]", form);
+    var addButton = $("[data-add-to-cart]", form);
+    var buyButton = $("[data-buy-now]", form);
+    var stockStatus = $("[data-stock-status]", panel);
+    var busy = false;
+
+    function stock() { return parseInt(panel.dataset.stock, 10) || 0; }
+    function limit() { return Math.max(0, stock() - store.inCart(productId)); }
+
+    function render() {
+      var inStock = stock() > 0;
+      var max = limit();
+      var value = clamp(parseInt(input.value, 10) || 1, 1, Math.max(1, max));
+      input.value = value;
+      input.max = Math.max(1, max);
+      input.disabled = !inStock;
+      minus.disabled = value <= 1 || !inStock;
+      plus.disabled = value >= max || !inStock;
+      addButton.disabled = busy || max < 1;
+      buyButton.disabled = !inStock;
+      var inCart = store.inCart(productId);
+      var text = "";
+      if (!inStock) text = "";
+      else if (max === 0) text = "You already have all " + stock() + " in your cart";
+      else if (inCart) text = "You already have " + inCart + " in your cart" + (max <= 5 ? " (" + max + " more available)" : "");
+      else if (stock() <= 5) text = "Only " + stock() + " left";
+      hint.textContent = text;
+      if (stockStatus) {
+        stockStatus.textContent = !inStock ? "Out of stock" : stock() <= 5 ? "Only " + stock() + " left" : "In stock";
+        stockStatus.className = "stock-status " + (!inStock ? "stock-out" : stock() <= 5 ? "stock-low" : "stock-ok");
+      }
+    }
+
+    form.addEventListener("click", function (event) {
+      var step = event.target.closest("[data-step]");
+      if (!step || step.disabled) return;
+      input.value = (parseInt(input.value, 10) || 1) + parseInt(step.dataset.step, 10);
+      render();
+    });
+    input.addEventListener("change", render);
+
+    form.addEventListener("submit", function (event) {
+      var submitter = event.submitter;
+      if (!signedIn || (submitter && submitter.hasAttribute("data-buy-now"))) return; // plain form
+      event.preventDefault();
+      if (busy || limit() < 1) return; // a double click adds once
+      var quantity = clamp(parseInt(input.value, 10) || 1, 1, limit());
+      var before = store.inCart(productId);
+      busy = true;
+      store.setCartQuantity(productId, before + quantity);
+      render();
+      toast("Added " + quantity + " to your cart");
+      api("POST", "/api/cart/lines", { product_id: productId, quantity: quantity }).then(function (result) {
+        if (result.ok) {
+          store.adoptCart(result.data);
+          var line = result.data.lines.filter(function (l) { return l.product_id === productId; })[0];
+          if (line) panel.dataset.stock = line.stock;
+        } else {
+          store.setCartQuantity(productId, before); // roll back, then hear the truth
+          if (result.data && result.data.details && typeof result.data.details.available === "number") {
+            panel.dataset.stock = result.data.details.available;
+          }
+          failure(result);
+          refreshState();
+        }
+        input.value = 1;
+        setTimeout(function () { busy = false; render(); }, 250);
+        render();
+      });
+    });
+
+    store.subscribe(render);
+    render();
+  }
+
+  // ---------------------------------------------------------------- cart page
+  var lineSync = {}; // productId -> {wanted, confirmed, busy, timer}
+
+  function selectionKey() { return "haat:cart-selection:" + (body.dataset.user || ""); }
+  function loadSelection() {
+    try { return JSON.parse(localStorage.getItem(selectionKey())) || null; } catch (e) { return null; }
+  }
+  function saveSelection(root) {
+    var known = [], selected = [];
+    $all("[data-line]", root).forEach(function (line) {
+      known.push(line.dataset.productId);
+      if ($("[data-line-select]", line).checked) selected.push(line.dataset.productId);
+    });
+    try { localStorage.setItem(selectionKey(), JSON.stringify({ known: known, selected: selected })); } catch (e) { /* private mode */ }
+  }
+  function restoreSelection(root) {
+    var saved = loadSelection();
+    if (!saved) return;
+    $all("[data-line]", root).forEach(function (line) {
+      var id = line.dataset.productId;
+      var box = $("[data-line-select]", line);
+      if (saved.known.indexOf(id) !== -1) box.checked = saved.selected.indexOf(id) !== -1;
+      if (line.dataset.available !== "true") box.checked = false;
+    });
+  }
+
+  function renderLine(line) {
+    var id = parseInt(line.dataset.productId, 10);
+    var sync = lineSync[id];
+    var quantity = sync ? sync.wanted : parseInt(line.dataset.quantity, 10);
+    var max = parseInt(line.dataset.max, 10) || 0;
+    var available = line.dataset.available === "true";
+    var input = $("[data-line-quantity]", line);
+    input.value = quantity;
+    $('[data-step="-1"]', line).disabled = !available || quantity <= 1;
+    $('[data-step="1"]', line).disabled = !available || quantity >= max;
+    $("[data-line-total]", line).textContent = money(quantity * parseInt(line.dataset.unitPrice, 10));
+  }
+
+  function renderSummary(root) {
+    var lines = $all("[data-line]", root);
+    if (!lines.length) return;
+    var count = 0, total = 0, chosen = 0;
+    lines.forEach(function (line) {
+      var box = $("[data-line-select]", line);
+      if (!box.checked) return;
+      var id = parseInt(line.dataset.productId, 10);
+      var quantity = lineSync[id] ? lineSync[id].wanted : parseInt(line.dataset.quantity, 10);
+      chosen += 1;
+      count += quantity;
+      total += quantity * parseInt(line.dataset.unitPrice, 10);
+    });
+    $("[data-selected-count]", root).textContent = count;
+    $("[data-selected-subtotal]", root).textContent = money(total);
+    $("[data-selected-total]", root).textContent = money(total);
+    $("[data-selected-lines]", root).textContent = chosen;
+    $("[data-proceed]", root).disabled = chosen === 0;
+    var deleteSelected = $("[data-delete-selected]", root);
+    if (deleteSelected) deleteSelected.disabled = chosen === 0;
+    var all = $("[data-select-all]", root);
+    var selectable = lines.length;
+    all.checked = chosen === selectable;
+    all.indeterminate = chosen > 0 && chosen < selectable;
+    $("[data-line-total-count]", root).textContent = lines.length;
+  }
+
+  // Quantities converge on the last value the shopper chose: PATCH sends absolute numbers, one
+  // request at a time per line, so fast clicks can never add up to a wrong quantity.
+  function wantQuantity(line, quantity) {
+    var id = parseInt(line.dataset.productId, 10);
+    var sync = lineSync[id] || (lineSync[id] = { wanted: 0, confirmed: parseInt(line.dataset.quantity, 10), busy: false, timer: null });
+    var max = parseInt(line.dataset.max, 10) || 1;
+    sync.wanted = clamp(quantity, 1, max);
+    store.setCartQuantity(id, sync.wanted);
+    renderLine(line);
+    renderSummary(line.closest("[data-cart-page]"));
+    clearTimeout(sync.timer);
+    sync.timer = setTimeout(function () { pushQuantity(id); }, 300);
+  }
+  function pushQuantity(id) {
+    var sync = lineSync[id];
+    if (!sync || sync.busy) return;
+    if (sync.wanted === sync.confirmed) { delete lineSync[id]; return; }
+    sync.busy = true;
+    var sent = sync.wanted;
+    api("PATCH", "/api/cart/lines/" + id, { quantity: sent }).then(function (result) {
+      sync.busy = false;
+      var line = $('[data-line][data-product-id="' + id + '"]');
+      if (result.ok) {
+        sync.confirmed = sent;
+        if (line) line.dataset.quantity = sent;
+        var confirmedLine = result.data.lines.filter(function (l) { return l.product_id === id; })[0];
+        if (confirmedLine && line) line.dataset.max = confirmedLine.max_quantity;
+        if (sync.wanted !== sent) { pushQuantity(id); return; }
+        delete lineSync[id];
+        store.adoptCart(result.data);
+      } else {
+        delete lineSync[id];
+        if (result.data && result.data.details && result.data.details.max_quantity !== undefined && line) {
+          line.dataset.max = result.data.details.max_quantity;
+        }
+        failure(result);
+        refreshCartBody();
+        refreshState();
+      }
+      if (line) { renderLine(line); renderSummary(line.closest("[data-cart-page]")); }
+    });
+  }
+
+  function refreshCartBody() {
+    var root = $("[data-cart-page]");
+    if (root && window.htmx) window.htmx.trigger(root, "haat:cart-refresh");
+    else if (root) window.location.reload();
+  }
+
+  function confirmDialog(title, lines, confirmLabel) {
+    var dialog = $("#confirm-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") {
+      return Promise.resolve(window.confirm(title));
+    }
+    var opener = document.activeElement;
+    $("#confirm-title", dialog).textContent = title;
+    var list = document.createElement("ul");
+    lines.forEach(function (text) { var li = document.createElement("li"); li.textContent = text; list.appendChild(li); });
+    var bodyBox = $("#confirm-body", dialog);
+    bodyBox.innerHTML = "";
+    bodyBox.appendChild(list);
+    $("[data-dialog-confirm]", dialog).textContent = confirmLabel || "Delete";
+    dialog.returnValue = "";
+    dialog.showModal();
+    $("[data-dialog-cancel]", dialog).focus();
+    return new Promise(function (resolve) {
+      dialog.addEventListener("close", function onClose() {
+        dialog.removeEventListener("close", onClose);
+        if (opener && document.contains(opener)) opener.focus();
+        resolve(dialog.returnValue === "confirm");
+      });
+    });
+  }
+
+  function removeLines(root, ids) {
+    var lines = ids.map(function (id) { return $('[data-line][data-product-id="' + id + '"]', root); }).filter(Boolean);
+    var names = lines.map(function (line) { return $("[data-line-quantity]", line).value + " × " + line.dataset.name; });
+    var title = "Delete " + ids.length + " item" + (ids.length === 1 ? "" : "s") + " from your cart?";
+    return confirmDialog(title, names, "Delete").then(function (confirmed) {
+      if (!confirmed) return;
+      lines.forEach(function (line) { line.hidden = true; });
+      ids.forEach(function (id) { delete lineSync[id]; store.setCartQuantity(id, 0); });
+      renderSummary(root);
+      var request = ids.length === 1
+        ? api("DELETE", "/api/cart/lines/" + ids[0])
+        : api("POST", "/api/cart/lines/remove", { product_ids: ids });
+      return request.then(function (result) {
+        if (result.ok) {
+          lines.forEach(function (line) { line.remove(); });
+          store.adoptCart(result.data);
+          toast("Deleted " + ids.length + " item" + (ids.length === 1 ? "" : "s") + " from your cart");
+          if (!$all("[data-line]", root).length) refreshCartBody();
+          else { saveSelection(root); renderSummary(root); }
+        } else {
+          lines.forEach(function (line) { line.hidden = false; });
+          failure(result);
+          refreshState();
+          refreshCartBody();
+        }
+      });
+    });
+  }
+
+  function initCartPage(root) {
+    restoreSelection(root);
+    $all("[data-line]", root).forEach(renderLine);
+    renderSummary(root);
+  }
+
+  document.addEventListener("click", function (event) {
+    var root = event.target.closest("[data-cart-page]");
+    if (!root) return;
+    var line = event.target.closest("[data-line]");
+    var step = event.target.closest("[data-step]");
+    if (step && line) {
+      event.preventDefault();
+      if (step.disabled) return;
+      var id = parseInt(line.dataset.productId, 10);
+      var current = lineSync[id] ? lineSync[id].wanted : parseInt(line.dataset.quantity, 10);
+      wantQuantity(line, current + parseInt(step.dataset.step, 10));
+      return;
+    }
+    var remove = event.target.closest("[data-delete-line], [data-fix-remove]");
+    if (remove && line) {
+      event.preventDefault();
+      removeLines(root, [parseInt(line.dataset.productId, 10)]);
+      return;
+    }
+    var reduce = event.target.closest("[data-fix-reduce]");
+    if (reduce && line) {
+      event.preventDefault();
+      var target = parseInt(reduce.dataset.fixReduce, 10);
+      api("PATCH", "/api/cart/lines/" + line.dataset.productId, { quantity: target }).then(function (result) {
+        if (result.ok) { store.adoptCart(result.data); toast("Quantity reduced to " + target); }
+        else failure(result);
+        refreshCartBody();
+      });
+      return;
+    }
+    if (event.target.closest("[data-delete-selected]")) {
+      event.preventDefault();
+      var ids = $all("[data-line]", root).filter(function (l) { return $("[data-line-select]", l).checked; })
+        .map(function (l) { return parseInt(l.dataset.productId, 10); });
+      if (ids.length) removeLines(root, ids);
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    var root = event.target.closest("[data-cart-page]");
+    if (!root) return;
+    if (event.target.matches("[data-select-all]")) {
+      var on = event.target.checked;
+      $all("[data-line]", root).forEach(function (line) { $("[data-line-select]", line).checked = on; });
+    }
+    if (event.target.matches("[data-line-quantity]")) {
+      var line = event.target.closest("[data-line]");
+      wantQuantity(line, parseInt(event.target.value, 10) || 1);
+    }
+    saveSelection(root);
+    renderSummary(root);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    // Enter in a quantity box applies it here instead of submitting the plain form.
+    if (event.key === "Enter" && event.target.matches && event.target.matches("[data-line-quantity]")) {
+      event.preventDefault();
+      event.target.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+
+  // Another tab changed the cart: show the server's cart here too.
+  store.subscribe(function (state, source) {
+    if (source !== "tab" && source !== "server") return;
+    var root = $("[data-cart-page]");
+    if (!root || Object.keys(lineSync).length) return;
+    var onPage = {};
+    $all("[data-line]", root).forEach(function (line) { if (!line.hidden) onPage[line.dataset.productId] = parseInt(line.dataset.quantity, 10); });
+    var same = Object.keys(onPage).length === Object.keys(state.cart).length && Object.keys(state.cart).every(function (id) { return onPage[id] === state.cart[id]; });
+    if (!same) refreshCartBody();
+  });
+
+  // ---------------------------------------------------------------- wishlist page
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!signedIn) return;
+    var item = form.closest("[data-wishlist-item]");
+    if (!item) return;
+    var id = parseInt(item.dataset.productId, 10);
+    if (form.matches("[data-wishlist-add-form]")) {
+      event.preventDefault();
+      var button = $("button", form);
+      if (button.disabled) return;
+      button.disabled = true;
+      store.setCartQuantity(id, store.inCart(id) + 1);
+      api("POST", "/api/cart/lines", { product_id: id, quantity: 1 }).then(function (result) {
+        if (result.ok) {
+          store.adoptCart(result.data);
+          toast("Added " + item.dataset.name + " to your cart");
+          var line = result.data.lines.filter(function (l) { return l.product_id === id; })[0];
+          button.disabled = !line || line.quantity >= line.stock;
+        } else {
+          store.setCartQuantity(id, Math.max(0, store.inCart(id) - 1));
+          failure(result);
+          refreshState();
+          button.disabled = result.status === 409;
+        }
+      });
+    } else if (form.matches("[data-wishlist-remove-form]")) {
+      event.preventDefault();
+      item.hidden = true;
+      store.setWishlisted(id, false);
+      api("DELETE", "/api/wishlist/items/" + id).then(function (result) {
+        if (result.ok) {
+          item.remove();
+          store.adoptWishlist(id, false, result.data.count, result.data.version);
+          toast("Removed from your wishlist");
+          var counter = $("[data-wishlist-page-count]");
+          if (counter) counter.textContent = result.data.count;
+          if (!result.data.count) window.location.reload();
+        } else {
+          item.hidden = false;
+          failure(result);
+          refreshState();
+        }
+      });
+    }
+  });
+
+  // ---------------------------------------------------------------- gallery
+  document.addEventListener("click", function (event) {
+    var thumb = event.target.closest("[data-gallery-thumb]");
+    if (!thumb) return;
+    var gallery = thumb.closest("[data-gallery]");
+    var main = $("[data-gallery-main]", gallery);
+    if (!main) return;
+    main.src = thumb.dataset.src;
+    main.alt = thumb.dataset.alt;
+    $all("[data-gallery-thumb]", gallery).forEach(function (t) {
+      t.setAttribute("aria-pressed", t === thumb ? "true" : "false");
     });
   });
+
+  // ---------------------------------------------------------------- start
+  document.addEventListener("DOMContentLoaded", function () {
+    var initial = document.getElementById("haat-state");
+    if (initial) {
+      try { store.replace(JSON.parse(initial.textContent), "server"); } catch (e) { /* keep defaults */ }
+    }
+    $all("[data-product-panel]").forEach(initProductPanel);
+    $all("[data-cart-page]").forEach(initCartPage);
+    renderHearts();
+    $all("[data-toasts] .toast").forEach(function (item) { setTimeout(function () { item.remove(); }, 4000); });
+    if (signedIn) refreshState();
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var root = event.detail && event.detail.elt && event.detail.elt.closest ? $("[data-cart-page]") : null;
+    if (root) initCartPage(root);
+  });
+
+  if (channel) {
+    channel.onmessage = function (event) {
+      if (event.data && event.data.type === "state") store.replace(event.data.state, "tab");
+    };
+  }
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") refreshState(); });
+  window.addEventListener("focus", refreshState);
+
+  window.Haat = { store: store, toast: toast, refreshState: refreshState, money: money };
 })();

@@ -1,0 +1,93 @@
+"""Cart pages and the plain-form actions behind them (everything works without JavaScript;
+with it, the page's script calls the JSON API instead and these only serve the HTML)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import resume
+from accounts.views import safe_next_url
+from cart import selectors, services
+from catalog.models import Product
+from catalog.money import shop_currency
+from haat.errors import DomainError
+from haat.forms import form_product_id, form_product_ids, form_quantity
+from haat.http import is_htmx, signed_in_user_id
+
+
+@require_GET
+@login_required
+def cart_page(request: HttpRequest) -> HttpResponse:
+    cart = selectors.cart_get(user_id=signed_in_user_id(request))
+    template = "cart/cart.html#cart-body" if is_htmx(request) else "cart/cart.html"
+    return render(request, template, {"cart": cart, "currency": shop_currency()})
+
+
+@require_POST
+def cart_add(request: HttpRequest) -> HttpResponse:
+    """Add to Cart from a product page or the wishlist (no-JavaScript path and sign-in resume)."""
+    next_url = safe_next_url(request, reverse("cart:page"))
+    try:
+        product_id = form_product_id(request.POST.get("product_id"))
+        quantity = form_quantity(request.POST.get("quantity", "1"))
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+        return redirect(next_url)
+    if not request.user.is_authenticated:
+        name = Product.objects.filter(pk=product_id).values_list("name", flat=True).first() or ""
+        resume.remember(request, "cart_add", product_id=product_id, quantity=quantity, name=name)
+        return redirect_to_login(next_url, reverse("accounts:login"))
+    try:
+        contents = services.cart_add_line(
+            user_id=signed_in_user_id(request), product_id=product_id, quantity=quantity
+        )
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, f"Added {quantity} to your cart ({contents.count} in cart).")
+    return redirect(next_url)
+
+
+@require_POST
+@login_required
+def cart_set_quantity(request: HttpRequest, product_id: int) -> HttpResponse:
+    try:
+        services.cart_set_quantity(
+            user_id=signed_in_user_id(request),
+            product_id=product_id,
+            # The - / + buttons send "quantity"; typing a number and pressing Update sends "quantity_typed".
+            quantity=form_quantity(
+                request.POST.get("quantity") or request.POST.get("quantity_typed")
+            ),
+        )
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    return redirect("cart:page")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def cart_remove(request: HttpRequest) -> HttpResponse:
+    """GET asks for confirmation (the no-JavaScript dialog); POST removes the lines."""
+    source = request.POST if request.method == "POST" else request.GET
+    product_ids = form_product_ids(source.getlist("product_ids"))
+    if not product_ids:
+        messages.error(request, "Choose at least one item to delete.")
+        return redirect("cart:page")
+    if request.method == "GET":
+        cart = selectors.cart_get(user_id=signed_in_user_id(request))
+        lines = [line for line in cart.lines if line.product_id in product_ids]
+        return render(request, "cart/remove_confirm.html", {"lines": lines})
+    result = services.cart_remove_lines(user_id=signed_in_user_id(request), product_ids=product_ids)
+    if result.removed:
+        count = len(result.removed)
+        messages.success(
+            request, f"Deleted {count} item{'s' if count != 1 else ''} from your cart."
+        )
+    return redirect("cart:page")

@@ -1,0 +1,101 @@
+"""What a checkout would buy right now: the selected cart lines, or one Buy Now item, each
+checked against current stock. Prices always come from the store, never from the client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from haat.errors import DomainError
+from haat.store import get_store
+
+
+class EmptySelection(DomainError):
+    code = "empty_selection"
+    http_status = 400
+
+
+@dataclass(frozen=True)
+class CheckoutItem:
+    product_id: int
+    name: str
+    slug: str
+    image_url: str
+    unit_price_minor: int
+    quantity: int
+    stock: int
+    is_published: bool
+
+    @property
+    def available(self) -> int:
+        return self.stock if self.is_published else 0
+
+    @property
+    def problem(self) -> str:
+        if not self.is_published:
+            return "unavailable"
+        if self.quantity > self.stock:
+            return "short"
+        return ""
+
+    @property
+    def line_total_minor(self) -> int:
+        return self.unit_price_minor * self.quantity
+
+
+@dataclass(frozen=True)
+class CheckoutPreview:
+    items: list[CheckoutItem]
+    buy_now: bool
+
+    @property
+    def total_minor(self) -> int:
+        return sum(item.line_total_minor for item in self.items)
+
+    @property
+    def count(self) -> int:
+        return sum(item.quantity for item in self.items)
+
+    @property
+    def problems(self) -> list[CheckoutItem]:
+        return [item for item in self.items if item.problem]
+
+    @property
+    def quantities(self) -> dict[int, int]:
+        return {item.product_id: item.quantity for item in self.items}
+
+
+def checkout_preview(
+    *,
+    user_id: int,
+    product_ids: list[int] | None = None,
+    buy_now: tuple[int, int] | None = None,
+) -> CheckoutPreview:
+    """``product_ids`` picks lines of the user's cart; ``buy_now`` is (product id, quantity)."""
+    store = get_store()
+    if buy_now is not None:
+        wanted = {buy_now[0]: buy_now[1]}
+    else:
+        lines = store.cart_get(user_id).lines
+        wanted = {pid: lines[pid] for pid in dict.fromkeys(product_ids or []) if pid in lines}
+    if not wanted:
+        raise EmptySelection("Choose at least one item to check out.")
+    products = store.products(wanted)
+    items = []
+    for product_id, quantity in wanted.items():
+        product = products.get(product_id)
+        if product is None:
+            items.append(CheckoutItem(product_id, "Removed product", "", "", 0, quantity, 0, False))
+            continue
+        items.append(
+            CheckoutItem(
+                product_id=product_id,
+                name=product.name,
+                slug=product.slug,
+                image_url=product.image_url,
+                unit_price_minor=product.price_minor,
+                quantity=quantity,
+                stock=product.stock,
+                is_published=product.is_published,
+            )
+        )
+    return CheckoutPreview(items, buy_now is not None)

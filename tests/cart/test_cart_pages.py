@@ -1,0 +1,140 @@
+"""The cart page and its plain-form actions (the no-JavaScript path)."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.staticfiles import finders
+
+from cart.selectors import cart_contents
+from cart.services import cart_add_line
+from catalog.services import stock_adjust
+
+pytestmark = pytest.mark.django_db
+
+
+def test_cart_page_needs_sign_in(client):
+    response = client.get("/cart/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/account/sign-in/?next=/cart/")
+
+
+def test_cart_page_lists_lines_and_summary(shopper_client, shopper, make_product):
+    product = make_product(stock=9, price_minor=125000, name="Rice Cooker")
+    cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=2)
+    body = shopper_client.get("/cart/").content.decode()
+    assert "Rice Cooker" in body
+    assert "৳ 2,500" in body
+    assert "Proceed to checkout" in body
+    assert 'name="product_ids"' in body
+
+
+def test_htmx_request_gets_only_the_cart_fragment(shopper_client, shopper, make_product):
+    cart_add_line(user_id=shopper.pk, product_id=make_product().pk, quantity=1)
+    body = shopper_client.get("/cart/", headers={"HX-Request": "true"}).content.decode()
+    assert body.lstrip().startswith('<div id="cart-body"')
+    assert "<html" not in body
+
+
+def test_empty_cart_page(shopper_client):
+    assert "Your cart is empty" in shopper_client.get("/cart/").content.decode()
+
+
+def test_plain_form_add_to_cart(shopper_client, shopper, make_product):
+    product = make_product(stock=5)
+    response = shopper_client.post(
+        "/cart/add/",
+        {"product_id": product.pk, "quantity": "2", "next": product.get_absolute_url()},
+    )
+    assert response.headers["Location"] == product.get_absolute_url()
+    assert cart_contents(user_id=shopper.pk).lines == {product.pk: 2}
+    refused = shopper_client.post(
+        "/cart/add/", {"product_id": product.pk, "quantity": "9"}, follow=True
+    )
+    assert "Only 3 more can be added" in refused.content.decode()
+    assert cart_contents(user_id=shopper.pk).lines == {product.pk: 2}
+
+
+@pytest.mark.parametrize("quantity", ["0", "-1", "abc", "", "1e3", "99999999999"])
+def test_plain_form_bad_quantity(shopper_client, shopper, make_product, quantity):
+    product = make_product(stock=5)
+    response = shopper_client.post(
+        "/cart/add/", {"product_id": product.pk, "quantity": quantity}, follow=True
+    )
+    assert "Quantity must be a whole number" in response.content.decode()
+    assert cart_contents(user_id=shopper.pk).lines == {}
+
+
+def test_plain_form_bad_product(shopper_client, shopper):
+    response = shopper_client.post(
+        "/cart/add/", {"product_id": "nope", "quantity": "1"}, follow=True
+    )
+    assert "could not be found" in response.content.decode()
+
+
+def test_plain_form_rejects_unsafe_next(shopper_client, make_product):
+    product = make_product(stock=5)
+    response = shopper_client.post(
+        "/cart/add/", {"product_id": product.pk, "quantity": "1", "next": "https://evil.example/"}
+    )
+    assert response.headers["Location"] == "/cart/"
+
+
+def test_plain_form_set_quantity(shopper_client, shopper, make_product):
+    product = make_product(stock=5)
+    cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=1)
+    shopper_client.post(f"/cart/lines/{product.pk}/quantity/", {"quantity": "4"})
+    assert cart_contents(user_id=shopper.pk).lines == {product.pk: 4}
+    shopper_client.post(f"/cart/lines/{product.pk}/quantity/", {"quantity_typed": "3"})
+    assert cart_contents(user_id=shopper.pk).lines == {product.pk: 3}
+    refused = shopper_client.post(
+        f"/cart/lines/{product.pk}/quantity/", {"quantity": "6"}, follow=True
+    )
+    assert "Only 5" in refused.content.decode()
+    assert cart_contents(user_id=shopper.pk).lines == {product.pk: 3}
+
+
+def test_delete_asks_then_removes(shopper_client, shopper, make_product):
+    a, b = make_product(name="Alpha Pan"), make_product(name="Beta Pot")
+    cart_add_line(user_id=shopper.pk, product_id=a.pk, quantity=1)
+    cart_add_line(user_id=shopper.pk, product_id=b.pk, quantity=1)
+    confirm = shopper_client.get("/cart/remove/", {"product_ids": [a.pk, b.pk]})
+    assert "Delete 2 items from your cart?" in confirm.content.decode()
+    assert len(cart_contents(user_id=shopper.pk).lines) == 2  # asking changes nothing
+    shopper_client.post("/cart/remove/", {"product_ids": [a.pk]})
+    assert cart_contents(user_id=shopper.pk).lines == {b.pk: 1}
+
+
+def test_delete_with_nothing_chosen(shopper_client):
+    response = shopper_client.get("/cart/remove/", follow=True)
+    assert "Choose at least one item" in response.content.decode()
+
+
+def test_short_and_unavailable_lines_are_flagged_with_fixes(shopper_client, shopper, make_product):
+    short = make_product(stock=5, name="Short Kettle")
+    gone = make_product(stock=5, name="Gone Lamp")
+    cart_add_line(user_id=shopper.pk, product_id=short.pk, quantity=4)
+    cart_add_line(user_id=shopper.pk, product_id=gone.pk, quantity=1)
+    stock_adjust(product_id=short.pk, delta=-3, reason="sale")
+    gone.is_published = False
+    gone.save()
+    body = shopper_client.get("/cart/").content.decode()
+    assert "Only 2 left (you have 4)" in body
+    assert "Reduce to 2" in body
+    assert "No longer available." in body
+    assert "Remove it" in body
+
+
+def test_product_page_first_load_javascript_is_small(client, make_product):
+    """Issue budget: at most 30 KB of gzipped JavaScript on the product page's first load."""
+    body = client.get(make_product().get_absolute_url()).content.decode()
+    total = 0
+    for src in re.findall(r'<script[^>]+src="([^"]+)"', body):
+        path = finders.find(src.split("/static/", 1)[1])
+        assert path, src
+        total += len(gzip.compress(Path(path).read_bytes(), compresslevel=9))
+    print(f"product page first-load JavaScript: {total / 1024:.1f} KB gzipped")
+    assert total <= 30 * 1024

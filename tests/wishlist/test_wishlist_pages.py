@@ -1,0 +1,41 @@
+"""The wishlist page and its plain-form actions."""
+
+from __future__ import annotations
+
+import pytest
+
+from wishlist.selectors import wishlist_contents
+from wishlist.services import wishlist_toggle
+
+pytestmark = pytest.mark.django_db
+
+
+def test_wishlist_page_needs_sign_in(client):
+    assert client.get("/wishlist/").status_code == 302
+
+
+def test_wishlist_page_flags_items(shopper_client, shopper, make_product):
+    sold_out = make_product(stock=0, name="Sold Out Fan")
+    withdrawn = make_product(stock=3, name="Withdrawn Lamp")
+    for product in (sold_out, withdrawn):
+        wishlist_toggle(user_id=shopper.pk, product_id=product.pk)
+    withdrawn.is_published = False
+    withdrawn.save()
+    body = shopper_client.get("/wishlist/").content.decode()
+    assert "Out of stock" in body
+    assert "No longer available" in body
+    assert body.count("disabled aria-describedby") == 2
+
+
+def test_plain_form_toggle_and_remove(shopper_client, shopper, make_product):
+    product = make_product()
+    shopper_client.post("/wishlist/toggle/", {"product_id": product.pk})
+    assert wishlist_contents(user_id=shopper.pk).product_ids == [product.pk]
+    shopper_client.post(f"/wishlist/items/{product.pk}/remove/")
+    assert wishlist_contents(user_id=shopper.pk).product_ids == []
+    again = shopper_client.post(f"/wishlist/items/{product.pk}/remove/", follow=True)
+    assert "not in your wishlist" in again.content.decode()
+
+
+def test_empty_wishlist_page(shopper_client):
+    assert "Your wishlist is empty" in shopper_client.get("/wishlist/").content.decode()

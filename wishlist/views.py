@@ -1,0 +1,63 @@
+"""The wishlist page and its plain-form actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import resume
+from accounts.views import safe_next_url
+from catalog.models import Product
+from haat.errors import DomainError
+from haat.forms import form_product_id
+from haat.http import signed_in_user_id
+from wishlist import selectors, services
+
+
+@require_GET
+@login_required
+def wishlist_page(request: HttpRequest) -> HttpResponse:
+    wishlist = selectors.wishlist_get(user_id=signed_in_user_id(request))
+    return render(request, "wishlist/wishlist.html", {"wishlist": wishlist})
+
+
+@require_POST
+def wishlist_toggle(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next_url(request, reverse("wishlist:page"))
+    try:
+        product_id = form_product_id(request.POST.get("product_id"))
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+        return redirect(next_url)
+    if not request.user.is_authenticated:
+        name = Product.objects.filter(pk=product_id).values_list("name", flat=True).first() or ""
+        resume.remember(request, "wishlist_add", product_id=product_id, name=name)
+        return redirect_to_login(next_url, reverse("accounts:login"))
+    try:
+        added, _ = services.wishlist_toggle(
+            user_id=signed_in_user_id(request), product_id=product_id
+        )
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request, "Saved to your wishlist." if added else "Removed from your wishlist."
+        )
+    return redirect(next_url)
+
+
+@require_POST
+@login_required
+def wishlist_remove(request: HttpRequest, product_id: int) -> HttpResponse:
+    try:
+        services.wishlist_remove(user_id=signed_in_user_id(request), product_id=product_id)
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, "Removed from your wishlist.")
+    return redirect("wishlist:page")
