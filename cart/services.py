@@ -19,7 +19,7 @@ from haat.errors import (
 from haat.store import CartContents, ProductState, get_store
 
 
-def _valid_quantity(quantity: object) -> int:
+def validate_quantity(quantity: object) -> int:
     limit = settings.CART_MAX_LINE_QUANTITY
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= limit:
         raise InvalidQuantity(
@@ -41,7 +41,7 @@ def cart_add_line(*, user_id: int, product_id: int, quantity: int) -> CartConten
     """Add ``quantity`` to the product's line (creating it). The cart's total for the product
     may never exceed its stock; when it would, nothing changes and the refusal says how many
     can still be added."""
-    quantity = _valid_quantity(quantity)
+    quantity = validate_quantity(quantity)
 
     def change(lines: dict[int, int], products: Mapping[int, ProductState]) -> dict[int, int]:
         product = _on_sale(products, product_id)
@@ -70,7 +70,7 @@ def cart_add_line(*, user_id: int, product_id: int, quantity: int) -> CartConten
 
 def cart_set_quantity(*, user_id: int, product_id: int, quantity: int) -> CartContents:
     """Set a line's quantity to a number in 1..stock."""
-    quantity = _valid_quantity(quantity)
+    quantity = validate_quantity(quantity)
 
     def change(lines: dict[int, int], products: Mapping[int, ProductState]) -> dict[int, int]:
         if product_id not in lines:

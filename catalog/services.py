@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
-from catalog.models import StockMovement
-from haat.errors import InvalidQuantity
+from catalog.models import Product, StockMovement
+from haat.errors import InvalidQuantity, ProductNotFound
 from haat.store import get_store
 
 
@@ -41,3 +41,53 @@ def stock_adjust(
             note=note[:255],
             reference=reference[:64],
         )
+
+
+def stock_take(
+    *, quantities: dict[int, int], reason: str, reference: str = "", actor: User | None = None
+) -> dict[int, int]:
+    """Take stock for several products at once, all or nothing, with one ledger row each.
+
+    The store takes rows in ascending product id, so concurrent multi-product takes queue up
+    instead of deadlocking. On refusal nothing changed and ``InsufficientStock`` lists every
+    short product (``details["lines"]``)."""
+    if reason not in StockMovement.Reason.values:
+        raise ValueError(f"Unknown stock movement reason {reason!r}")
+    for quantity in quantities.values():
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise InvalidQuantity("Quantities must be whole numbers of at least 1.")
+    with transaction.atomic():
+        resulting = get_store().stock_take(quantities)
+        names = dict(Product.objects.filter(pk__in=quantities).values_list("pk", "name"))
+        StockMovement.objects.bulk_create(
+            StockMovement(
+                product_id=product_id,
+                product_name=names.get(product_id, ""),
+                reason=reason,
+                delta=-quantities[product_id],
+                resulting_stock=resulting[product_id],
+                actor=actor,
+                reference=reference[:64],
+            )
+            for product_id in sorted(quantities)
+        )
+        return resulting
+
+
+def stock_return(
+    *, quantities: dict[int, int], reason: str, reference: str = "", actor: User | None = None
+) -> None:
+    """Put units back (a released reservation, a return), one ledger row each, in id order.
+    Products deleted meanwhile are skipped: there is no shelf to return them to."""
+    with transaction.atomic():
+        for product_id in sorted(quantities):
+            try:
+                stock_adjust(
+                    product_id=product_id,
+                    delta=quantities[product_id],
+                    reason=reason,
+                    actor=actor,
+                    reference=reference,
+                )
+            except ProductNotFound:
+                continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cart.services import validate_quantity
 from haat.errors import DomainError
 from haat.store import get_store
 
@@ -73,7 +74,7 @@ def checkout_preview(
     """``product_ids`` picks lines of the user's cart; ``buy_now`` is (product id, quantity)."""
     store = get_store()
     if buy_now is not None:
-        wanted = {buy_now[0]: buy_now[1]}
+        wanted = {buy_now[0]: validate_quantity(buy_now[1])}
     else:
         lines = store.cart_get(user_id).lines
         wanted = {pid: lines[pid] for pid in dict.fromkeys(product_ids or []) if pid in lines}

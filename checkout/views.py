@@ -1,33 +1,44 @@
-"""Checkout pages."""
+"""Checkout pages: review, start (reserve and go to payment), success, cancel."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.views import safe_next_url
+from checkout import services
 from checkout.selectors import checkout_preview
-from haat.errors import DomainError
+from haat.errors import DomainError, InsufficientStock
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import signed_in_user_id
+from orders.selectors import order_get
 
 
-def _selection(request: HttpRequest) -> dict:
-    """The checkout's items from the query: ``?buy_now=<id>&quantity=<n>`` or ``?product_ids=…``."""
-    if request.GET.get("buy_now"):
+def _selection(data: QueryDict) -> dict:
+    """The checkout's items: ``buy_now=<id>&quantity=<n>`` or ``product_ids=…`` (cart lines)."""
+    if data.get("buy_now"):
         return {
             "buy_now": (
-                form_product_id(request.GET["buy_now"]),
-                form_quantity(request.GET.get("quantity", "1")),
+                form_product_id(data["buy_now"]),
+                form_quantity(data.get("quantity", "1")),
             )
         }
-    return {"product_ids": form_product_ids(request.GET.getlist("product_ids"))}
+    return {"product_ids": form_product_ids(data.getlist("product_ids"))}
+
+
+def checkout_urls(request: HttpRequest) -> dict[str, str]:
+    success = request.build_absolute_uri(reverse("checkout:success"))
+    cancel = request.build_absolute_uri(reverse("checkout:cancel"))
+    return {
+        "success_url": f"{success}?order={{ORDER_ID}}&session_id={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": f"{cancel}?order={{ORDER_ID}}",
+    }
 
 
 @require_POST
@@ -50,13 +61,70 @@ def buy_now(request: HttpRequest) -> HttpResponse:
 @login_required
 def review(request: HttpRequest) -> HttpResponse:
     try:
-        selection = _selection(request)
-        preview = checkout_preview(user_id=signed_in_user_id(request), **selection)
+        preview = checkout_preview(user_id=signed_in_user_id(request), **_selection(request.GET))
     except DomainError as refusal:
         messages.error(request, refusal.message)
         return redirect("cart:page")
-    return render(
-        request,
-        "checkout/review.html",
-        {"preview": preview, "query": request.GET.urlencode()},
-    )
+    return render(request, "checkout/review.html", {"preview": preview, "selection": request.GET})
+
+
+@require_POST
+@login_required
+def start(request: HttpRequest) -> HttpResponse:
+    """Place the order: re-check and reserve stock, then hand over to the payment page."""
+    try:
+        urls = checkout_urls(request)
+        order = services.checkout_start(
+            user_id=signed_in_user_id(request),
+            success_url=urls["success_url"],
+            cancel_url=urls["cancel_url"],
+            **_selection(request.POST),
+        )
+    except InsufficientStock as refusal:
+        messages.error(request, refusal.message)
+        query = urlencode(
+            [
+                (k, v)
+                for k in request.POST
+                if k != "csrfmiddlewaretoken"
+                for v in request.POST.getlist(k)
+            ]
+        )
+        return redirect(f"{reverse('checkout:review')}?{query}")
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+        return redirect("cart:page")
+    return redirect(order.payment_url)
+
+
+@require_GET
+@login_required
+def success(request: HttpRequest) -> HttpResponse:
+    """Where the payment page sends the shopper back. Fulfils the order here too, in case the
+    payment event has not arrived yet."""
+    try:
+        order = order_get(
+            user_id=signed_in_user_id(request), order_id=form_product_id(request.GET.get("order"))
+        )
+    except DomainError:
+        messages.error(request, "We couldn't find that order.")
+        return redirect("orders:list")
+    order = services.checkout_confirm(order=order)
+    if order.status == order.Status.PAID:
+        messages.success(request, f"Thank you! Order {order.number} is confirmed.")
+    return redirect(order.get_absolute_url())
+
+
+@require_GET
+@login_required
+def cancel(request: HttpRequest) -> HttpResponse:
+    """The shopper left the payment page: release the reserved stock at once."""
+    try:
+        order = order_get(
+            user_id=signed_in_user_id(request), order_id=form_product_id(request.GET.get("order"))
+        )
+    except DomainError:
+        return redirect("cart:page")
+    services.order_cancel(order_id=order.pk, reason="You left the payment page.")
+    messages.info(request, "Payment cancelled. Your cart is as it was.")
+    return redirect("cart:page")

@@ -16,9 +16,11 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
 from cart.api import router as cart_router
+from checkout.api import router as checkout_router
 from haat.context_processors import shopper_state
 from haat.errors import DomainError
 from haat.schemas import shopper_id
+from orders.api import router as orders_router
 from wishlist.api import router as wishlist_router
 
 api = NinjaAPI(
@@ -109,3 +111,5 @@ def state(request: HttpRequest) -> dict[str, Any]:
 
 api.add_router("/cart", cart_router)
 api.add_router("/wishlist", wishlist_router)
+api.add_router("/checkout", checkout_router)
+api.add_router("/orders", orders_router)

@@ -48,3 +48,8 @@ class NotInCart(DomainError):
 class NotInWishlist(DomainError):
     code = "not_in_wishlist"
     http_status = 404
+
+
+class OrderNotFound(DomainError):
+    code = "order_not_found"
+    http_status = 404

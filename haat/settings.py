@@ -7,6 +7,7 @@ HTTPS/cookie hardening that ``manage.py check --deploy`` asks for.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -83,6 +84,8 @@ INSTALLED_APPS = [
     "cart",
     "wishlist",
     "checkout",
+    "orders",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +213,33 @@ LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
 STORE_BACKEND = os.environ.get("STORE_BACKEND", "database")
 # A sanity bound on one cart line, far above any real order; larger asks are invalid input.
 CART_MAX_LINE_QUANTITY = env_int("CART_MAX_LINE_QUANTITY", 10_000)
+
+# --- Checkout and payments ------------------------------------------------------------
+# How long stock is held for an unpaid order. Stripe Checkout accepts 30 minutes to 24 hours.
+CHECKOUT_RESERVATION_MINUTES = env_int("CHECKOUT_RESERVATION_MINUTES", 30)
+PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "test")
+if PAYMENT_GATEWAY not in {"test", "stripe"}:
+    raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'test' or 'stripe'")
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # only for a local stand-in in tests
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+if PAYMENT_GATEWAY == "stripe":
+    if not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+        raise ImproperlyConfigured(
+            "PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET."
+        )
+    if not 30 <= CHECKOUT_RESERVATION_MINUTES <= 24 * 60:
+        raise ImproperlyConfigured(
+            "With Stripe, CHECKOUT_RESERVATION_MINUTES must be from 30 to 1440."
+        )
+elif CHECKOUT_RESERVATION_MINUTES < 1:
+    raise ImproperlyConfigured("CHECKOUT_RESERVATION_MINUTES must be at least 1.")
+# The test gateway signs its events like Stripe does, with a secret derived from SECRET_KEY.
+TEST_GATEWAY_WEBHOOK_SECRET = os.environ.get(
+    "TEST_GATEWAY_WEBHOOK_SECRET",
+    "whsec_test_" + hashlib.sha256(f"haat-test-gateway:{SECRET_KEY}".encode()).hexdigest()[:32],
+)
 
 # --- Security (production) ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -15,6 +15,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cart/", include("cart.urls")),
     path("wishlist/", include("wishlist.urls")),
     path("checkout/", include("checkout.urls")),
+    path("orders/", include("orders.urls")),
+    path("", include("payments.urls")),
     path("", include("catalog.urls")),
 ]
 

@@ -1,0 +1,272 @@
+"""Checkout: re-check, reserve, pay, fulfil exactly once, release, refund.
+
+Every change of an order happens in one transaction that holds the order's row lock, so
+duplicate, retried or out-of-order payment events (and the success page racing the webhook)
+find the order already in its final state and change nothing. Stock moves only through the
+ledger services: a reservation takes units (``reservation``), a release gives them back
+(``release``), and a sale takes them for good (``sale``)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from cart.services import cart_remove_quantities
+from catalog.models import StockMovement
+from catalog.services import stock_return, stock_take
+from checkout.models import Reservation
+from checkout.selectors import checkout_preview
+from haat.errors import InsufficientStock
+from orders.models import Order, OrderLine
+from payments.gateways import GatewayError, get_gateway
+
+log = logging.getLogger(__name__)
+
+REFUNDED_NO_STOCK = (
+    "Your payment arrived after your reservation ended and the items had sold out, "
+    "so we refunded it in full."
+)
+
+
+def _refusal(items: list[dict[str, object]]) -> InsufficientStock:
+    return InsufficientStock(
+        "Some items are not available in the quantity you asked for. Nothing was reserved.",
+        items=items,
+    )
+
+
+def checkout_start(
+    *,
+    user_id: int,
+    success_url: str,
+    cancel_url: str,
+    product_ids: list[int] | None = None,
+    buy_now: tuple[int, int] | None = None,
+) -> Order:
+    """Re-check stock, reserve it with a pending order, and open a payment session.
+
+    ``success_url`` and ``cancel_url`` may contain ``{ORDER_ID}``; ``success_url`` may contain
+    ``{CHECKOUT_SESSION_ID}`` (filled in by the gateway)."""
+    preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
+    # Stock held by reservations that ran out without any event goes back on the shelf first.
+    if reservations_release_expired(product_ids=list(preview.quantities)):
+        preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
+    if preview.problems:
+        raise _refusal(
+            [
+                {
+                    "product_id": item.product_id,
+                    "name": item.name,
+                    "requested": item.quantity,
+                    "available": item.available,
+                }
+                for item in preview.problems
+            ]
+        )
+    gateway = get_gateway()
+    expires_at = timezone.now() + timedelta(minutes=settings.CHECKOUT_RESERVATION_MINUTES)
+    names = {item.product_id: item.name for item in preview.items}
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                user_id=user_id,
+                source=Order.Source.BUY_NOW if preview.buy_now else Order.Source.CART,
+                currency=settings.SHOP_CURRENCY,
+                total_minor=preview.total_minor,
+                gateway=gateway.name,
+            )
+            OrderLine.objects.bulk_create(
+                OrderLine(
+                    order=order,
+                    product_id=item.product_id,
+                    product_ref=item.product_id,
+                    product_name=item.name,
+                    product_slug=item.slug,
+                    unit_price_minor=item.unit_price_minor,
+                    quantity=item.quantity,
+                )
+                for item in preview.items
+            )
+            stock_take(
+                quantities=preview.quantities,
+                reason=StockMovement.Reason.RESERVATION,
+                reference=order.number,
+            )
+            Reservation.objects.create(order=order, expires_at=expires_at)
+    except InsufficientStock as refusal:
+        # Someone else took the units between the re-check and the reservation.
+        raise _refusal(
+            [
+                {**line, "name": names.get(line["product_id"], "")}
+                for line in refusal.details.get("lines", [])
+            ]
+        ) from None
+
+    def fill(url: str) -> str:
+        return url.replace("{ORDER_ID}", str(order.pk))
+
+    try:
+        session = gateway.create_session(
+            order=order,
+            success_url=fill(success_url),
+            cancel_url=fill(cancel_url),
+            expires_at=expires_at,
+            idempotency_key=f"haat-order-{order.pk}-session",
+        )
+    except GatewayError:
+        order_cancel(order_id=order.pk, reason="The payment page could not be opened.")
+        raise
+    Order.objects.filter(pk=order.pk).update(payment_session_id=session.id, payment_url=session.url)
+    order.refresh_from_db()
+    return order
+
+
+def _quantities(order: Order) -> dict[int, int]:
+    quantities: dict[int, int] = {}
+    for product_id, quantity in order.lines.values_list("product_ref", "quantity"):
+        quantities[product_id] = quantities.get(product_id, 0) + quantity
+    return quantities
+
+
+def _release_reservation(order: Order, *, reason: str, converted: bool = False) -> bool:
+    """Give reserved units back (caller holds the order lock). False if nothing was held."""
+    reservation = (
+        Reservation.objects.select_for_update()
+        .filter(order=order, status=Reservation.Status.ACTIVE)
+        .first()
+    )
+    if reservation is None:
+        return False
+    stock_return(
+        quantities=_quantities(order),
+        reason=StockMovement.Reason.RELEASE,
+        reference=order.number,
+    )
+    reservation.status = Reservation.Status.CONVERTED if converted else Reservation.Status.RELEASED
+    reservation.closed_at = timezone.now()
+    reservation.close_reason = reason[:100]
+    reservation.save(update_fields=["status", "closed_at", "close_reason"])
+    return True
+
+
+def order_cancel(*, order_id: int, reason: str) -> Order:
+    """Payment failed, was abandoned or expired: release the reservation, cancel the order.
+    Orders already paid, refunded or cancelled stay as they are."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Order.Status.PENDING:
+            return order
+        _release_reservation(order, reason=reason)
+        order.status = Order.Status.CANCELLED
+        order.status_reason = reason[:255]
+        order.save(update_fields=["status", "status_reason", "updated_at"])
+        return order
+
+
+def order_fulfil(*, order_id: int, payment_reference: str = "") -> Order:
+    """The payment succeeded: turn the reservation into a sale, exactly once.
+
+    If the reservation had already ended (paid after expiry), the units are taken again if they
+    are still there; otherwise the order is marked for a refund (see ``order_refund``)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status in {Order.Status.PAID, Order.Status.REFUND_DUE, Order.Status.REFUNDED}:
+            return order
+        if payment_reference:
+            order.payment_reference = payment_reference[:255]
+        quantities = _quantities(order)
+        # Units held for this order go back and are sold in the same transaction, so nobody
+        # else can take them in between.
+        _release_reservation(order, reason="paid", converted=True)
+        try:
+            with transaction.atomic():
+                stock_take(
+                    quantities=quantities,
+                    reason=StockMovement.Reason.SALE,
+                    reference=order.number,
+                )
+        except InsufficientStock:
+            order.status = Order.Status.REFUND_DUE
+            order.status_reason = "Paid after the reservation ended; the stock was gone."
+            order.save(update_fields=["status", "status_reason", "payment_reference", "updated_at"])
+            return order
+        order.status = Order.Status.PAID
+        order.status_reason = ""
+        order.paid_at = timezone.now()
+        order.save(
+            update_fields=["status", "status_reason", "paid_at", "payment_reference", "updated_at"]
+        )
+        if order.source == Order.Source.CART and order.user_id:
+            cart_remove_quantities(user_id=order.user_id, quantities=quantities)
+        return order
+
+
+def order_refund(*, order_id: int) -> Order:
+    """Refund an order that was paid but could not be fulfilled. Safe to call again: the
+    gateway call carries an idempotency key, and a failure leaves the order due for a retry."""
+    order = Order.objects.get(pk=order_id)
+    if order.status != Order.Status.REFUND_DUE:
+        return order
+    try:
+        reference = get_gateway(order.gateway).refund(
+            order=order, idempotency_key=f"haat-order-{order.pk}-refund"
+        )
+    except GatewayError:
+        log.exception("Refund of order %s failed; it stays due for a retry", order.pk)
+        return order
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status == Order.Status.REFUND_DUE:
+            order.status = Order.Status.REFUNDED
+            order.refund_reference = reference[:255]
+            order.status_reason = REFUNDED_NO_STOCK
+            order.save(update_fields=["status", "refund_reference", "status_reason", "updated_at"])
+        return order
+
+
+def order_settle(*, order_id: int) -> Order:
+    """After a payment outcome: carry out any refund that became due."""
+    order = Order.objects.get(pk=order_id)
+    if order.status == Order.Status.REFUND_DUE:
+        order = order_refund(order_id=order_id)
+    return order
+
+
+def checkout_confirm(*, order: Order) -> Order:
+    """The success page: look the payment up and fulfil, in case the event is late."""
+    if order.status not in {Order.Status.PENDING, Order.Status.CANCELLED}:
+        return order_settle(order_id=order.pk)
+    if not order.payment_session_id:
+        return order
+    try:
+        state = get_gateway(order.gateway).retrieve_session(order.payment_session_id)
+    except GatewayError:
+        return order  # the webhook will settle it
+    if state.order_id == order.pk and state.payment_status == "paid":
+        order_fulfil(order_id=order.pk, payment_reference=state.payment_reference)
+    return order_settle(order_id=order.pk)
+
+
+def reservations_release_expired(
+    *,
+    now: datetime | None = None,
+    product_ids: list[int] | None = None,
+    user_id: int | None = None,
+    limit: int = 500,
+) -> int:
+    """Release reservations past their expiry that no event closed. Returns how many."""
+    expired = Reservation.objects.filter(
+        status=Reservation.Status.ACTIVE, expires_at__lte=now or timezone.now()
+    )
+    if product_ids:
+        expired = expired.filter(order__lines__product_ref__in=product_ids)
+    if user_id is not None:
+        expired = expired.filter(order__user_id=user_id)
+    order_ids = list(expired.values_list("order_id", flat=True).distinct()[:limit])
+    for order_id in order_ids:
+        order_cancel(order_id=order_id, reason="The reservation expired before payment.")
+    return len(order_ids)

@@ -1,0 +1,59 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from catalog.money import format_money
+from orders.models import Order, OrderLine
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    fields = ("product_name", "product_ref", "unit_price_minor", "quantity")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = (
+        "number_display",
+        "user",
+        "status",
+        "total_display",
+        "gateway",
+        "created_at",
+        "paid_at",
+    )
+    list_filter = ("status", "gateway", "source")
+    search_fields = ("id", "user__email", "payment_session_id", "payment_reference")
+    list_select_related = ("user",)
+    readonly_fields = (
+        "user",
+        "status",
+        "status_reason",
+        "source",
+        "currency",
+        "total_minor",
+        "gateway",
+        "payment_session_id",
+        "payment_url",
+        "payment_reference",
+        "refund_reference",
+        "created_at",
+        "updated_at",
+        "paid_at",
+    )
+    inlines = [OrderLineInline]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Order", ordering="id")
+    def number_display(self, obj: Order) -> str:
+        return obj.number
+
+    @admin.display(description="Total", ordering="total_minor")
+    def total_display(self, obj: Order) -> str:
+        return format_money(obj.total_minor)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # orders come from checkout, with stock reserved

@@ -1,0 +1,91 @@
+"""Orders: what was bought, at which server-side prices, and where payment stands.
+
+An order's status only changes inside ``orders.services`` / ``checkout.services``, each change one
+transaction holding the order's row lock, so a webhook and the success page racing each other
+fulfil it once."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting payment"
+        PAID = "paid", "Paid"
+        CANCELLED = "cancelled", "Cancelled"
+        REFUND_DUE = "refund_due", "Refund in progress"
+        REFUNDED = "refunded", "Refunded"
+
+    class Source(models.TextChoices):
+        CART = "cart", "Cart"
+        BUY_NOW = "buy_now", "Buy Now"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="orders"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    status_reason = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    currency = models.CharField(max_length=3)
+    total_minor = models.PositiveBigIntegerField()
+    gateway = models.CharField(max_length=20)
+    payment_session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    payment_url = models.CharField(max_length=2000, blank=True)
+    payment_reference = models.CharField(max_length=255, blank=True)
+    refund_reference = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "payment_session_id"],
+                condition=~Q(payment_session_id=""),
+                name="order_unique_payment_session",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:detail", kwargs={"order_id": self.pk})
+
+    @property
+    def number(self) -> str:
+        return f"HT-{self.pk:06d}"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # What was bought, as it was: kept even if the product changes or disappears.
+    product_ref = models.PositiveBigIntegerField()
+    product_name = models.CharField(max_length=200)
+    product_slug = models.CharField(max_length=220)
+    unit_price_minor = models.PositiveBigIntegerField()
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="order_line_quantity_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_name}"
+
+    @property
+    def line_total_minor(self) -> int:
+        return self.unit_price_minor * self.quantity

@@ -1,0 +1,31 @@
+"""Reading orders. A shopper only ever sees their own; expired reservations are released on
+the way (lazily), so what the page shows is current."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from checkout.services import reservations_release_expired
+from haat.errors import OrderNotFound
+from orders.models import Order, OrderLine
+
+
+def _orders(user_id: int) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(user_id=user_id)
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        .select_related("reservation")
+    )
+
+
+def order_list(*, user_id: int) -> list[Order]:
+    reservations_release_expired(user_id=user_id)
+    return list(_orders(user_id))
+
+
+def order_get(*, user_id: int, order_id: int) -> Order:
+    reservations_release_expired(user_id=user_id)
+    order = _orders(user_id).filter(pk=order_id).first()
+    if order is None:
+        raise OrderNotFound("Order not found.", order_id=order_id)
+    return order

@@ -1,0 +1,29 @@
+"""The shopper's orders."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from haat.errors import OrderNotFound
+from haat.http import signed_in_user_id
+from orders import selectors
+
+
+@require_GET
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = selectors.order_list(user_id=signed_in_user_id(request))
+    return render(request, "orders/order_list.html", {"orders": orders})
+
+
+@require_GET
+@login_required
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    try:
+        order = selectors.order_get(user_id=signed_in_user_id(request), order_id=order_id)
+    except OrderNotFound:
+        raise Http404("No such order.") from None
+    return render(request, "orders/order_detail.html", {"order": order})

@@ -1,0 +1,124 @@
+"""Stripe Checkout through the official ``stripe`` SDK. Keys come from the environment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import stripe
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from payments.gateways.base import (
+    GatewayError,
+    PaymentEventData,
+    PaymentSession,
+    SessionState,
+    parse_stripe_event,
+)
+
+if TYPE_CHECKING:
+    from orders.models import Order
+
+
+def _client() -> stripe.StripeClient:
+    if not settings.STRIPE_SECRET_KEY:
+        raise ImproperlyConfigured("PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY.")
+    options: dict[str, Any] = {"max_network_retries": settings.STRIPE_MAX_NETWORK_RETRIES}
+    if settings.STRIPE_API_BASE:
+        options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
+    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, **options)
+
+
+def _metadata_order_id(metadata: Any) -> int | None:
+    try:
+        return int(metadata["order_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class StripeGateway:
+    name = "stripe"
+
+    def __init__(self) -> None:
+        self.client = _client()
+
+    def create_session(
+        self,
+        *,
+        order: Order,
+        success_url: str,
+        cancel_url: str,
+        expires_at: datetime,
+        idempotency_key: str,
+    ) -> PaymentSession:
+        metadata = {"order_id": str(order.pk)}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": line.quantity,
+                    "price_data": {
+                        "currency": order.currency.lower(),
+                        "unit_amount": line.unit_price_minor,
+                        "product_data": {"name": line.product_name},
+                    },
+                }
+                for line in order.lines.all()
+            ],
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "expires_at": int(expires_at.timestamp()),
+            "client_reference_id": str(order.pk),
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+        }
+        if order.user and order.user.email:
+            params["customer_email"] = order.user.email
+        try:
+            session = self.client.v1.checkout.sessions.create(
+                params=params,  # type: ignore[arg-type]  # a plain dict of the documented shape
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise GatewayError(
+                "The payment provider is not available right now. Nothing was charged; please try again.",
+                provider_message=str(error.user_message or error),
+            ) from None
+        return PaymentSession(session.id, session.url or "")
+
+    def retrieve_session(self, session_id: str) -> SessionState:
+        try:
+            session = self.client.v1.checkout.sessions.retrieve(session_id)
+        except stripe.StripeError as error:
+            raise GatewayError(
+                "Could not look up the payment.", provider_message=str(error)
+            ) from None
+        payment_intent = session.payment_intent
+        reference = (
+            payment_intent if isinstance(payment_intent, str) else getattr(payment_intent, "id", "")
+        )
+        return SessionState(
+            session.id,
+            session.status or "",
+            session.payment_status or "",
+            _metadata_order_id(session.metadata),
+            reference or "",
+        )
+
+    def refund(self, *, order: Order, idempotency_key: str) -> str:
+        if not order.payment_reference:
+            raise GatewayError("No payment to refund.", order_id=order.pk)
+        try:
+            refund = self.client.v1.refunds.create(
+                params={"payment_intent": order.payment_reference},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as error:
+            raise GatewayError(
+                "The refund could not be started.", provider_message=str(error)
+            ) from None
+        return refund.id
+
+    def parse_event(self, payload: bytes, signature: str) -> PaymentEventData:
+        return parse_stripe_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)

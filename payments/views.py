@@ -1,0 +1,76 @@
+"""Webhook endpoints and the test gateway's hosted payment page."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from payments import services
+from payments.gateways import InvalidSignature
+from payments.models import TestPaymentSession
+
+log = logging.getLogger(__name__)
+
+
+def _webhook(request: HttpRequest, gateway_name: str) -> HttpResponse:
+    try:
+        outcome = services.webhook_receive(
+            gateway_name=gateway_name,
+            payload=request.body,
+            signature=request.headers.get("Stripe-Signature", ""),
+        )
+    except InvalidSignature as error:
+        log.warning("Rejected %s webhook: %s", gateway_name, error)
+        return JsonResponse(
+            {
+                "code": "invalid_signature",
+                "message": "Signature verification failed.",
+                "details": {},
+            },
+            status=400,
+        )
+    return JsonResponse({"received": True, "outcome": outcome})
+
+
+@csrf_exempt  # authenticated by the signature on the raw body instead
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    if settings.PAYMENT_GATEWAY != "stripe" and not settings.STRIPE_WEBHOOK_SECRET:
+        raise Http404("Stripe is not configured.")
+    return _webhook(request, "stripe")
+
+
+@csrf_exempt  # authenticated by the signature on the raw body instead
+@require_POST
+def gateway_test_webhook(request: HttpRequest) -> HttpResponse:
+    return _webhook(request, "test")
+
+
+@require_http_methods(["GET", "POST"])
+def gateway_test_page(request: HttpRequest, session_id: str) -> HttpResponse:
+    """A hosted payment page in Haat's style that behaves like Stripe Checkout's test mode."""
+    if settings.PAYMENT_GATEWAY != "test":
+        raise Http404("The test gateway is not enabled.")
+    session = get_object_or_404(
+        TestPaymentSession.objects.select_related("order"), session_id=session_id
+    )
+    if session.order.user_id != request.user.pk:
+        raise Http404("No such payment.")
+    if request.method == "POST":
+        if request.POST.get("action") == "cancel":
+            return redirect(session.cancel_url)
+        paid, message = services.pay_with_test_card(
+            session_id=session_id, card_number=request.POST.get("card_number", "")
+        )
+        if paid:
+            return redirect(session.success_url.replace("{CHECKOUT_SESSION_ID}", session_id))
+        messages.error(request, message)
+        return redirect(request.path)
+    lines = list(session.order.lines.all())
+    return render(request, "payments/test_gateway.html", {"session": session, "lines": lines})

@@ -1,0 +1,110 @@
+"""Checkout in a real browser, paying on the built-in test gateway's hosted page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from cart.selectors import cart_contents
+from cart.services import cart_add_line
+from catalog.models import Product
+from orders.models import Order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def stock(product) -> int:
+    return Product.objects.get(pk=product.pk).stock
+
+
+@pytest.fixture
+def two_in_cart(make_product, shopper):
+    kettle = make_product(name="Steel Kettle", stock=5, price_minor=150000)
+    mug = make_product(name="Blue Mug", stock=4, price_minor=35000)
+    cart_add_line(user_id=shopper.pk, product_id=kettle.pk, quantity=2)
+    cart_add_line(user_id=shopper.pk, product_id=mug.pk, quantity=1)
+    return kettle, mug
+
+
+def test_select_one_line_pay_and_see_the_order(page, two_in_cart, shopper, sign_in, screenshot):
+    kettle, mug = two_in_cart
+    sign_in(page.context, shopper)
+    page.goto("/cart/")
+    page.get_by_role("checkbox", name="Select Blue Mug").uncheck()
+    page.get_by_role("button", name="Proceed to checkout (1)").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    expect(page.locator(".checkout-line")).to_have_count(1)
+    expect(page.locator(".order-summary")).to_contain_text("৳ 3,000")
+    screenshot(page, "review")
+    page.get_by_role("button", name="Place order and pay").click()
+    expect(page).to_have_url(re.compile(r"/payments/test/cs_test_"))
+    assert stock(kettle) == 3  # reserved while paying
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    screenshot(page, "payment-page")
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect(page).to_have_url(re.compile(r"/orders/\d+/$"))
+    expect(page.locator("[data-order-status]")).to_have_text("Paid")
+    expect(page.locator("[data-toasts]")).to_contain_text("is confirmed")
+    screenshot(page, "order")
+    expect(page.locator('[data-badge="cart"]')).to_contain_text("1")
+    page.goto("/cart/")
+    expect(page.locator("[data-line]")).to_have_count(1)
+    expect(page.locator("[data-line]")).to_contain_text("Blue Mug")
+    assert stock(kettle) == 3 and stock(mug) == 4
+    assert cart_contents(user_id=shopper.pk).lines == {mug.pk: 1}
+    page.goto("/orders/")
+    expect(page.locator(".order-row")).to_contain_text("Paid")
+
+
+def test_declined_card_leaves_stock_and_cart_unchanged(
+    page, two_in_cart, shopper, sign_in, screenshot
+):
+    kettle, mug = two_in_cart
+    sign_in(page.context, shopper)
+    page.goto("/cart/")
+    page.get_by_role("button", name="Proceed to checkout (2)").click()
+    page.get_by_role("button", name="Place order and pay").click()
+    assert (stock(kettle), stock(mug)) == (3, 3)
+    page.get_by_label("Card number").fill("4000 0000 0000 0002")
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect(page.locator(".toast-error")).to_contain_text("Your card was declined.")
+    screenshot(page, "declined")
+    assert (stock(kettle), stock(mug)) == (5, 4)  # the reservation was released
+    assert Order.objects.get().status == Order.Status.CANCELLED
+    assert cart_contents(user_id=shopper.pk).lines == {kettle.pk: 2, mug.pk: 1}
+    page.get_by_role("button", name="Cancel and return to the shop").click()
+    expect(page).to_have_url(re.compile(r"/cart/$"))
+    expect(page.locator("[data-line]")).to_have_count(2)
+
+
+def test_checkout_refused_when_stock_ran_out(page, two_in_cart, shopper, sign_in):
+    from catalog.services import stock_adjust
+
+    kettle, _ = two_in_cart
+    sign_in(page.context, shopper)
+    page.goto("/cart/")
+    page.get_by_role("button", name="Proceed to checkout (2)").click()
+    stock_adjust(product_id=kettle.pk, delta=-4, reason="sale")  # 1 left, 2 wanted
+    page.get_by_role("button", name="Place order and pay").click()
+    expect(page.locator(".toast-error")).to_contain_text("Nothing was reserved")
+    expect(page.locator(".form-errors")).to_contain_text(
+        "Steel Kettle: you asked for 2, only 1 left"
+    )
+    expect(page.get_by_role("button", name="Place order and pay")).to_be_disabled()
+    assert Order.objects.count() == 0
+
+
+def test_buy_now_pays_without_touching_the_cart(page, two_in_cart, shopper, sign_in):
+    kettle, mug = two_in_cart
+    sign_in(page.context, shopper)
+    page.goto(mug.get_absolute_url())
+    page.get_by_role("button", name="Buy Now").click()
+    expect(page.locator(".checkout-line")).to_have_count(1)
+    page.get_by_role("button", name="Place order and pay").click()
+    page.get_by_label("Card number").fill("4242424242424242")
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect(page.locator("[data-order-status]")).to_have_text("Paid")
+    assert stock(mug) == 3
+    assert cart_contents(user_id=shopper.pk).lines == {kettle.pk: 2, mug.pk: 1}

@@ -1,0 +1,130 @@
+"""Starting checkout: re-check, reserve in one transaction, open the payment session."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from cart.selectors import cart_contents
+from cart.services import cart_add_line
+from catalog.models import Product, StockMovement
+from catalog.services import stock_adjust
+from checkout.models import Reservation
+from checkout.selectors import EmptySelection
+from haat.errors import InsufficientStock
+from orders.models import Order
+from payments.gateways import GatewayError
+
+pytestmark = pytest.mark.django_db
+
+
+def stock(product) -> int:
+    return Product.objects.get(pk=product.pk).stock
+
+
+def test_reserves_selected_lines_with_server_prices(start, shopper, make_product):
+    kettle = make_product(stock=5, price_minor=150000, name="Kettle")
+    mug = make_product(stock=5, price_minor=35000, name="Mug")
+    other = make_product(stock=5)
+    cart_add_line(user_id=shopper.pk, product_id=kettle.pk, quantity=2)
+    cart_add_line(user_id=shopper.pk, product_id=mug.pk, quantity=1)
+    cart_add_line(user_id=shopper.pk, product_id=other.pk, quantity=1)
+    order = start(shopper, product_ids=[kettle.pk, mug.pk])
+    assert order.status == Order.Status.PENDING
+    assert order.total_minor == 2 * 150000 + 35000
+    assert [
+        (line.product_name, line.quantity, line.unit_price_minor) for line in order.lines.all()
+    ] == [
+        ("Kettle", 2, 150000),
+        ("Mug", 1, 35000),
+    ]
+    assert (stock(kettle), stock(mug), stock(other)) == (3, 4, 5)
+    reservation = order.reservation
+    assert reservation.status == Reservation.Status.ACTIVE
+    expected = timezone.now() + timedelta(minutes=30)
+    assert abs((reservation.expires_at - expected).total_seconds()) < 5
+    assert order.payment_session_id.startswith("cs_test_")
+    assert order.payment_url == f"/payments/test/{order.payment_session_id}/"
+    movements = StockMovement.objects.filter(reference=order.number, reason="reservation")
+    assert sorted(movements.values_list("delta", flat=True)) == [-2, -1]
+    # The cart is untouched until payment succeeds.
+    assert len(cart_contents(user_id=shopper.pk).lines) == 3
+
+
+def test_buy_now_reserves_just_that_product(start, shopper, make_product):
+    product = make_product(stock=4)
+    order = start(shopper, buy_now=(product.pk, 3))
+    assert order.source == Order.Source.BUY_NOW
+    assert stock(product) == 1
+    assert cart_contents(user_id=shopper.pk).lines == {}
+
+
+def test_short_lines_are_refused_itemised_and_nothing_is_reserved(start, shopper, make_product):
+    fine = make_product(stock=5, name="Fine")
+    short = make_product(stock=5, name="Short")
+    gone = make_product(stock=5, name="Gone")
+    for product, quantity in ((fine, 1), (short, 4), (gone, 1)):
+        cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=quantity)
+    stock_adjust(product_id=short.pk, delta=-3, reason="sale")
+    Product.objects.filter(pk=gone.pk).update(is_published=False)
+    with pytest.raises(InsufficientStock) as refusal:
+        start(shopper, product_ids=[fine.pk, short.pk, gone.pk])
+    assert refusal.value.details["items"] == [
+        {"product_id": short.pk, "name": "Short", "requested": 4, "available": 2},
+        {"product_id": gone.pk, "name": "Gone", "requested": 1, "available": 0},
+    ]
+    assert Order.objects.count() == 0
+    assert (stock(fine), stock(short), stock(gone)) == (5, 2, 5)
+
+
+def test_empty_selection(start, shopper, make_product):
+    with pytest.raises(EmptySelection):
+        start(shopper, product_ids=[])
+    with pytest.raises(EmptySelection):
+        start(shopper, product_ids=[make_product().pk])  # not in the cart
+
+
+def test_failed_payment_session_releases_at_once(start, shopper, make_product, monkeypatch):
+    product = make_product(stock=3)
+
+    def broken(self, **kwargs):
+        raise GatewayError("The payment provider is not available right now.")
+
+    monkeypatch.setattr("payments.gateways.test.TestGateway.create_session", broken)
+    with pytest.raises(GatewayError):
+        start(shopper, buy_now=(product.pk, 2))
+    order = Order.objects.get()
+    assert order.status == Order.Status.CANCELLED
+    assert order.reservation.status == Reservation.Status.RELEASED
+    assert stock(product) == 3
+    ledger = StockMovement.objects.filter(product=product).aggregate(total=Sum("delta"))["total"]
+    assert ledger == 3
+
+
+def test_expired_reservations_free_stock_for_the_next_buyer(start, make_user, make_product):
+    first, second = make_user(), make_user()
+    product = make_product(stock=1)
+    order = start(first, buy_now=(product.pk, 1))
+    with pytest.raises(InsufficientStock):
+        start(second, buy_now=(product.pk, 1))
+    Reservation.objects.filter(order=order).update(expires_at=timezone.now() - timedelta(seconds=1))
+    second_order = start(second, buy_now=(product.pk, 1))
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert second_order.status == Order.Status.PENDING
+    assert stock(product) == 0
+
+
+def test_sweeper_command_releases_expired(start, shopper, make_product):
+    from django.core.management import call_command
+
+    product = make_product(stock=2)
+    order = start(shopper, buy_now=(product.pk, 2))
+    Reservation.objects.filter(order=order).update(expires_at=timezone.now() - timedelta(minutes=1))
+    call_command("release_expired_reservations")
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert stock(product) == 2

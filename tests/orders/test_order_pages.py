@@ -1,0 +1,57 @@
+"""Order pages: a shopper sees their own orders and no one else's."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from checkout.services import checkout_start
+from payments.services import pay_with_test_card
+from tests.checkout.conftest import URLS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_order_list_and_detail(shopper_client, shopper, make_product):
+    product = make_product(stock=5, name="Clay Pot")
+    order = checkout_start(user_id=shopper.pk, buy_now=(product.pk, 2), **URLS)
+    pending = shopper_client.get("/orders/").content.decode()
+    assert order.number in pending and "Awaiting payment" in pending
+    pay_with_test_card(session_id=order.payment_session_id, card_number="4242424242424242")
+    detail = shopper_client.get(order.get_absolute_url()).content.decode()
+    assert "Paid" in detail and "Clay Pot" in detail
+
+
+def test_other_shoppers_orders_are_404(make_user, make_product):
+    owner, stranger = make_user(), make_user()
+    order = checkout_start(user_id=owner.pk, buy_now=(make_product(stock=5).pk, 1), **URLS)
+    client = Client()
+    client.force_login(stranger)
+    assert client.get(order.get_absolute_url()).status_code == 404
+    assert order.number not in client.get("/orders/").content.decode()
+    assert client.get(f"/checkout/success/?order={order.pk}", follow=True).status_code == 200
+    order.refresh_from_db()
+    assert order.status == order.Status.PENDING
+    page = client.get(f"/payments/test/{order.payment_session_id}/")
+    assert page.status_code == 404
+
+
+def test_orders_need_sign_in(client):
+    assert client.get("/orders/").status_code == 302
+
+
+def test_empty_orders_page(shopper_client):
+    assert "No orders yet" in shopper_client.get("/orders/").content.decode()
+
+
+def test_admin_lists_orders_and_reservations(client, make_user, make_product):
+    admin = make_user("boss@example.com", is_staff=True, is_superuser=True)
+    order = checkout_start(user_id=admin.pk, buy_now=(make_product(stock=5).pk, 1), **URLS)
+    client.force_login(admin)
+    for url in [
+        "/admin/orders/order/",
+        f"/admin/orders/order/{order.pk}/change/",
+        "/admin/checkout/reservation/",
+        "/admin/payments/paymentevent/",
+    ]:
+        assert client.get(url).status_code == 200, url
