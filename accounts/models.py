@@ -40,6 +40,8 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("e-mail address", unique=True)
     full_name = models.CharField(max_length=150, blank=True)
+    # Set when the shopper signs in through Clerk (AUTH_PROVIDER=clerk): Clerk's user id ("user_…").
+    clerk_user_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin site.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -10,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.clerk import frontend_api
 from accounts.forms import SignInForm, SignUpForm
 from accounts.services import EmailTaken, user_sign_up
 
@@ -24,10 +26,32 @@ def safe_next_url(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
+def clerk_page(request: HttpRequest, mode: str) -> HttpResponse:
+    """Sign in / sign up with Clerk's own components (ClerkJS), then back to ``next``."""
+    next_url = safe_next_url(request, reverse("catalog:home"))
+    if request.user.is_authenticated:
+        return redirect(next_url)
+    return render(
+        request,
+        "accounts/clerk_sign_in.html",
+        {
+            "mode": mode,
+            "next": next_url,
+            "clerk_publishable_key": settings.CLERK_PUBLISHABLE_KEY,
+            "clerk_frontend_api": frontend_api(settings.CLERK_PUBLISHABLE_KEY),
+        },
+    )
+
+
 class SignInView(auth_views.LoginView):
     template_name = "accounts/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def dispatch(self, request, *args, **kwargs):
+        if settings.AUTH_PROVIDER == "clerk":
+            return clerk_page(request, "sign-in")
+        return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -36,10 +60,25 @@ class SignInView(auth_views.LoginView):
 
 
 class SignOutView(auth_views.LogoutView):
-    pass
+    def post(self, request, *args, **kwargs):
+        if settings.AUTH_PROVIDER != "clerk":
+            return super().post(request, *args, **kwargs)
+        # Clerk's session lives with Clerk: ClerkJS ends it there; we drop our copy of the token.
+        response = render(
+            request,
+            "accounts/clerk_sign_out.html",
+            {
+                "clerk_publishable_key": settings.CLERK_PUBLISHABLE_KEY,
+                "clerk_frontend_api": frontend_api(settings.CLERK_PUBLISHABLE_KEY),
+            },
+        )
+        response.delete_cookie("__session")
+        return response
 
 
 def sign_up(request: HttpRequest) -> HttpResponse:
+    if settings.AUTH_PROVIDER == "clerk":
+        return clerk_page(request, "sign-up")
     next_url = safe_next_url(request, reverse("catalog:home"))
     if request.user.is_authenticated:
         return redirect(next_url)

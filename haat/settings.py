@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: resuming a pending action after a Clerk sign-in leaves a message.
+    "accounts.middleware.ClerkAuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -156,6 +158,37 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Sign-in provider --------------------------------------------------------------------
+# "django" (default): Haat's own accounts. "clerk": shoppers sign in with Clerk; sessions are
+# verified locally with CLERK_JWT_KEY (no network), and Clerk user ids map to local users.
+AUTH_PROVIDER = os.environ.get("AUTH_PROVIDER", "django")
+if AUTH_PROVIDER not in {"django", "clerk"}:
+    raise ImproperlyConfigured("AUTH_PROVIDER must be 'django' or 'clerk'")
+CLERK_PUBLISHABLE_KEY = os.environ.get("CLERK_PUBLISHABLE_KEY", "")
+CLERK_JWT_KEY = os.environ.get("CLERK_JWT_KEY", "").replace("\\n", "\n")
+CLERK_ISSUER = os.environ.get("CLERK_ISSUER", "")
+CLERK_AUTHORIZED_PARTIES = env_list("CLERK_AUTHORIZED_PARTIES", [])
+CLERK_WEBHOOK_SECRET = os.environ.get("CLERK_WEBHOOK_SECRET", "")
+if AUTH_PROVIDER == "clerk":
+    _missing = [
+        name
+        for name, value in {
+            "CLERK_PUBLISHABLE_KEY": CLERK_PUBLISHABLE_KEY,
+            "CLERK_JWT_KEY": CLERK_JWT_KEY,
+            "CLERK_ISSUER": CLERK_ISSUER,
+            "CLERK_AUTHORIZED_PARTIES": CLERK_AUTHORIZED_PARTIES,
+        }.items()
+        if not value
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            "AUTH_PROVIDER=clerk needs " + ", ".join(_missing) + " (see README: Clerk)."
+        )
+    if "BEGIN PUBLIC KEY" not in CLERK_JWT_KEY:
+        raise ImproperlyConfigured(
+            "CLERK_JWT_KEY must be the PEM public key from Clerk's dashboard (API keys → JWT public key)."
+        )
 
 # --- I18N ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
 
+from accounts.webhooks import clerk_webhook
 from haat.api import api
 
 admin.site.site_header = f"{settings.SHOP_NAME} administration"
@@ -16,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("wishlist/", include("wishlist.urls")),
     path("checkout/", include("checkout.urls")),
     path("orders/", include("orders.urls")),
+    path("webhooks/clerk", clerk_webhook, name="clerk_webhook"),
     path("", include("payments.urls")),
     path("", include("catalog.urls")),
 ]
