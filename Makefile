@@ -14,12 +14,13 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 export UV_LINK_MODE := copy
 
-.PHONY: help setup run test lint prod seed clean
+.PHONY: help setup run test lint prod seed bench clean
 
 help:
 	@echo "make run    set up everything and serve the shop on http://$(HOST):$(PORT)"
 	@echo "make test   run the whole test suite (SQLite + PostgreSQL, browser, lint, types)"
 	@echo "make prod   run in production mode (gunicorn, DEBUG off); needs SECRET_KEY, ALLOWED_HOSTS"
+	@echo "make bench  benchmark in production mode on 127.0.0.1 (ARGS=--quick for a short run)"
 
 # uv is installed into ./.tools, so no global tool is needed (pip comes with Python).
 $(UV):
@@ -52,6 +53,9 @@ prod: setup
 	@HAAT_ENV=production $(PY) manage.py collectstatic --noinput -v0
 	@HAAT_ENV=production .venv/bin/gunicorn haat.wsgi --bind $(HOST):$(PORT) \
 		--workers $${WEB_CONCURRENCY:-$$(( $$(nproc) * 2 + 1 ))} --access-logfile -
+
+bench: setup
+	@$(PY) bench/run.py $(ARGS)
 
 clean:
 	rm -rf .venv .tools staticfiles

@@ -62,7 +62,9 @@ class SignInView(auth_views.LoginView):
 class SignOutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         if settings.AUTH_PROVIDER != "clerk":
-            return super().post(request, *args, **kwargs)
+            response = super().post(request, *args, **kwargs)
+            messages.info(request, "You are signed out. See you soon!")
+            return response
         # Clerk's session lives with Clerk: ClerkJS ends it there; we drop our copy of the token.
         response = render(
             request,

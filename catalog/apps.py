@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class CatalogConfig(AppConfig):
     name = "catalog"
     verbose_name = "Catalogue"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from catalog import signals
+        from catalog.models import Product, ProductImage
+
+        post_save.connect(signals.product_saved, sender=Product, dispatch_uid="haat-product-sync")
+        post_save.connect(signals.image_saved, sender=ProductImage, dispatch_uid="haat-image-sync")
+        post_delete.connect(
+            signals.product_deleted, sender=Product, dispatch_uid="haat-product-remove"
+        )

@@ -278,7 +278,8 @@ def demo_products(count: int = 300) -> Iterator[DemoProduct]:
         else:
             stock, published = rng.randrange(5, 150), True
         description = (
-            f"The {name} from {maker} is a {adjective.lower()} pick in {category.name}.\n\n"
+            f"The {name} from {maker} is {'an' if adjective[0] in 'AEIOU' else 'a'} "
+            f"{adjective.lower()} pick in {category.name}.\n\n"
             f"Carefully checked before dispatch, delivered across Bangladesh, with easy 7-day returns "
             f"if it is not right for you."
         )

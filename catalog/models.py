@@ -43,6 +43,9 @@ class Product(models.Model):
         help_text="Optional was-price, shown struck through when higher than the price.",
     )
     stock = models.IntegerField(default=0, editable=False)
+    # With an external store (Sanity) stock lives there and is mirrored here; this orders the
+    # mirror writes so an older change can never overwrite a newer one.
+    store_sequence = models.PositiveBigIntegerField(default=0, editable=False)
     is_published = models.BooleanField(default=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -17,7 +17,11 @@ from wishlist.selectors import wishlist_contents
 
 def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
     paginator = Paginator(products, settings.PRODUCTS_PER_PAGE)
-    return paginator.get_page(request.GET.get("page"))
+    number = request.GET.get("page", "1")
+    # Nonsense or numbers below one mean the first page; past the end means the last page.
+    if not number.isdigit() or int(number) < 1:
+        number = "1"
+    return paginator.get_page(number)
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cart.services import validate_quantity
-from haat.errors import DomainError
+from haat.errors import DomainError, ProductNotFound
 from haat.store import get_store
 
 
@@ -81,6 +81,8 @@ def checkout_preview(
     if not wanted:
         raise EmptySelection("Choose at least one item to check out.")
     products = store.products(wanted)
+    if buy_now is not None and buy_now[0] not in products:
+        raise ProductNotFound("That product could not be found.", product_id=buy_now[0])
     items = []
     for product_id, quantity in wanted.items():
         product = products.get(product_id)

@@ -27,8 +27,9 @@ from payments.gateways import GatewayError, get_gateway
 log = logging.getLogger(__name__)
 
 REFUNDED_NO_STOCK = (
-    "Your payment arrived after your reservation ended and the items had sold out, "
-    "so we refunded it in full."
+    "Your payment arrived after the items were no longer held for you (an earlier payment "
+    "attempt failed, or the time ran out) and they had sold out meanwhile, so we refunded it "
+    "in full."
 )
 
 
@@ -52,8 +53,9 @@ def checkout_start(
     ``success_url`` and ``cancel_url`` may contain ``{ORDER_ID}``; ``success_url`` may contain
     ``{CHECKOUT_SESSION_ID}`` (filled in by the gateway)."""
     preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
-    # Stock held by reservations that ran out without any event goes back on the shelf first.
-    if reservations_release_expired(product_ids=list(preview.quantities)):
+    # Short? Stock may be held by reservations that ran out without any event: put it back on
+    # the shelf and look again (only then, to keep the common path short).
+    if preview.problems and reservations_release_expired(product_ids=list(preview.quantities)):
         preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
     if preview.problems:
         raise _refusal(
@@ -67,6 +69,12 @@ def checkout_start(
                 for item in preview.problems
             ]
         )
+    # One checkout at a time: an earlier unpaid checkout (the shopper went back and started
+    # again) gives its stock back now rather than when it expires.
+    for earlier in Order.objects.filter(user_id=user_id, status=Order.Status.PENDING).values_list(
+        "pk", flat=True
+    ):
+        order_abandon(order_id=earlier, reason="Replaced by a newer checkout.")
     gateway = get_gateway()
     expires_at = timezone.now() + timedelta(minutes=settings.CHECKOUT_RESERVATION_MINUTES)
     names = {item.product_id: item.name for item in preview.items}
@@ -91,12 +99,13 @@ def checkout_start(
                 )
                 for item in preview.items
             )
+            Reservation.objects.create(order=order, expires_at=expires_at)
+            # Last in the transaction: the product rows stay locked only from here to commit.
             stock_take(
                 quantities=preview.quantities,
                 reason=StockMovement.Reason.RESERVATION,
                 reference=order.number,
             )
-            Reservation.objects.create(order=order, expires_at=expires_at)
     except InsufficientStock as refusal:
         # Someone else took the units between the re-check and the reservation.
         raise _refusal(
@@ -120,8 +129,8 @@ def checkout_start(
     except GatewayError:
         order_cancel(order_id=order.pk, reason="The payment page could not be opened.")
         raise
-    Order.objects.filter(pk=order.pk).update(payment_session_id=session.id, payment_url=session.url)
-    order.refresh_from_db()
+    order.payment_session_id, order.payment_url = session.id, session.url
+    order.save(update_fields=["payment_session_id", "payment_url", "updated_at"])
     return order
 
 
@@ -165,6 +174,15 @@ def order_cancel(*, order_id: int, reason: str) -> Order:
         order.status_reason = reason[:255]
         order.save(update_fields=["status", "status_reason", "updated_at"])
         return order
+
+
+def order_abandon(*, order_id: int, reason: str) -> Order:
+    """The shopper gave up on paying: cancel, release, and close the payment session so the
+    abandoned page can no longer take money."""
+    order = order_cancel(order_id=order_id, reason=reason)
+    if order.status == Order.Status.CANCELLED and order.payment_session_id:
+        get_gateway(order.gateway).expire_session(order.payment_session_id)
+    return order
 
 
 def order_fulfil(*, order_id: int, payment_reference: str = "") -> Order:

@@ -125,6 +125,12 @@ def cancel(request: HttpRequest) -> HttpResponse:
         )
     except DomainError:
         return redirect("cart:page")
-    services.order_cancel(order_id=order.pk, reason="You left the payment page.")
-    messages.info(request, "Payment cancelled. Your cart is as it was.")
+    services.order_abandon(order_id=order.pk, reason="You cancelled the payment.")
+    if order.source == order.Source.BUY_NOW:
+        messages.info(request, "Payment cancelled. Nothing was charged.")
+        line = order.lines.first()
+        if line and line.product_slug:
+            return redirect("catalog:product", slug=line.product_slug)
+        return redirect("catalog:home")
+    messages.info(request, "Payment cancelled. Nothing was charged; your cart is as it was.")
     return redirect("cart:page")

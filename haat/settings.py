@@ -149,6 +149,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Sessions are read on every request: keep them in the database, served from each process's
+# memory cache after the first read.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "catalog:home"
 LOGOUT_REDIRECT_URL = "catalog:home"
@@ -242,8 +245,31 @@ SHOP_NAME = os.environ.get("SHOP_NAME", "Haat")
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "BDT").upper()
 PRODUCTS_PER_PAGE = env_int("PRODUCTS_PER_PAGE", 40)
 LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
-# Where products' stock, carts and wishlists live: "database" (Haat's own database).
+# Where products' stock, carts and wishlists live: "database" (Haat's own database) or "sanity"
+# (a Sanity dataset; users, orders, reservations and the stock ledger stay in the database).
 STORE_BACKEND = os.environ.get("STORE_BACKEND", "database")
+if STORE_BACKEND not in {"database", "sanity"}:
+    raise ImproperlyConfigured("STORE_BACKEND must be 'database' or 'sanity'")
+SANITY_PROJECT_ID = os.environ.get("SANITY_PROJECT_ID", "")
+SANITY_DATASET = os.environ.get("SANITY_DATASET", "production")
+SANITY_API_VERSION = os.environ.get("SANITY_API_VERSION", "2025-02-19")
+SANITY_TOKEN = os.environ.get("SANITY_TOKEN", "")  # server-side only, never sent to browsers
+SANITY_API_HOST = os.environ.get("SANITY_API_HOST", "")  # default https://<project>.api.sanity.io
+SANITY_MAX_ATTEMPTS = env_int("SANITY_MAX_ATTEMPTS", 12)
+if STORE_BACKEND == "sanity":
+    _missing_sanity = [
+        name
+        for name, value in {
+            "SANITY_PROJECT_ID": SANITY_PROJECT_ID,
+            "SANITY_DATASET": SANITY_DATASET,
+            "SANITY_TOKEN": SANITY_TOKEN,
+        }.items()
+        if not value
+    ]
+    if _missing_sanity:
+        raise ImproperlyConfigured(
+            "STORE_BACKEND=sanity needs " + ", ".join(_missing_sanity) + " (see README: Sanity)."
+        )
 # A sanity bound on one cart line, far above any real order; larger asks are invalid input.
 CART_MAX_LINE_QUANTITY = env_int("CART_MAX_LINE_QUANTITY", 10_000)
 
@@ -300,6 +326,9 @@ LOGGING = {
     # Django's own "django" logger would print every line twice next to the root handler.
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # Refusals (404, 409) are answers, not incidents: log only server errors.
+        "django.request": {"level": "ERROR"},
+        "httpx": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
     },
 }

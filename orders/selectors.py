@@ -13,7 +13,10 @@ from orders.models import Order, OrderLine
 def _orders(user_id: int) -> QuerySet[Order]:
     return (
         Order.objects.filter(user_id=user_id)
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+            "lines__product__images",
+        )
         .select_related("reservation")
     )
 

@@ -5,6 +5,8 @@
 2. PostgreSQL: every database test again, plus the concurrency tests that need real row locks.
    It uses $TEST_DATABASE_URL, else the server on 127.0.0.1:5432 (database `test`), else it starts
    a throwaway server from the `pgserver` wheel. PostgreSQL tests are never skipped.
+3. PostgreSQL + Sanity: the whole storefront suite (browser tests included) with
+   STORE_BACKEND=sanity against the local Sanity stand-in.
 
 A run that collects no test is a failure. Extra arguments are passed to both pytest runs.
 """
@@ -72,6 +74,10 @@ def main() -> int:
     failures += run("SQLite", ["-m", "not postgres", *extra], base_env) != 0
     pg_env = dict(base_env, DATABASE_URL=postgres_url(servers))
     failures += run("PostgreSQL", ["-m", "not browser and not quality", *extra], pg_env) != 0
+    # The whole storefront again with STORE_BACKEND=sanity, against the local stand-in for
+    # Sanity's HTTP API (Node: groq-js + @sanity/mutator), on PostgreSQL for the concurrency tests.
+    sanity_env = dict(pg_env, HAAT_TEST_STORE="sanity")
+    failures += run("PostgreSQL + Sanity stand-in", ["-m", "not quality", *extra], sanity_env) != 0
     for server in servers:
         server.cleanup()
     print("\nAll test runs passed." if not failures else f"\n{failures} test run(s) failed.")

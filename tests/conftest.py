@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -24,6 +26,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def sanity_standin():
+    """The local stand-in for Sanity's HTTP API (Node: groq-js + @sanity/mutator)."""
+    from tests.sanity_standin.runner import StandIn
+
+    standin = StandIn()
+    yield standin
+    standin.stop()
+
+
+def use_sanity(settings, standin, **overrides) -> None:
+    """Point Haat at a fresh, empty dataset of the stand-in."""
+    from tests.sanity_standin.runner import TOKEN
+
+    settings.STORE_BACKEND = "sanity"
+    settings.SANITY_API_HOST = standin.url
+    settings.SANITY_PROJECT_ID = "haattest"
+    settings.SANITY_DATASET = f"t{uuid.uuid4().hex[:12]}"
+    settings.SANITY_API_VERSION = "2025-02-19"
+    settings.SANITY_TOKEN = TOKEN
+    # Tests hammer single documents from many threads: allow many retries (production: 12).
+    settings.SANITY_MAX_ATTEMPTS = overrides.get("attempts", 80)
+
+
+@pytest.fixture(autouse=True)
+def _store_backend(request, settings) -> None:
+    """HAAT_TEST_STORE=sanity runs the whole suite against the Sanity stand-in."""
+    if os.environ.get("HAAT_TEST_STORE") == "sanity":
+        use_sanity(settings, request.getfixturevalue("sanity_standin"))
 
 
 @pytest.fixture(autouse=True)

@@ -26,13 +26,21 @@ __all__ = [
 
 
 def get_store() -> Store:
+    if settings.STORE_BACKEND == "sanity":
+        return _store_for(
+            "sanity", settings.SANITY_API_HOST, settings.SANITY_PROJECT_ID, settings.SANITY_DATASET
+        )
     return _store_for(settings.STORE_BACKEND)
 
 
 @cache
-def _store_for(backend: str) -> Store:
+def _store_for(backend: str, *where: str) -> Store:
     if backend == "database":
         from haat.store.database import DatabaseStore
 
         return DatabaseStore()
-    raise ImproperlyConfigured(f"Unknown STORE_BACKEND {backend!r}; use 'database'.")
+    if backend == "sanity":
+        from haat.store.sanity import SanityStore
+
+        return SanityStore()
+    raise ImproperlyConfigured(f"Unknown STORE_BACKEND {backend!r}; use 'database' or 'sanity'.")

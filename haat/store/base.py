@@ -62,6 +62,13 @@ class Store(Protocol):
         """Current state of these products (unknown ids are left out). Never cached."""
         ...
 
+    def product_sync(self, product: ProductState) -> None:
+        """Publish a product's catalogue fields (name, price, published…) to the store. Its
+        stock is only taken from ``product`` when the store has never seen it."""
+        ...
+
+    def product_remove(self, product_id: int) -> None: ...
+
     def stock_adjust(self, product_id: int, delta: int) -> tuple[str, int]:
         """Add ``delta`` to stock, refusing to go below zero. Returns (product name, new stock).
         Raises ProductNotFound or InsufficientStock and changes nothing."""

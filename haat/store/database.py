@@ -1,19 +1,26 @@
-"""The default store: Haat's own database (SQLite or PostgreSQL) through the Django ORM.
+"""The default store: Haat's own database (SQLite or PostgreSQL).
 
 Changes to one user's cart or wishlist are serialised by locking that cart/wishlist row
 (``SELECT … FOR UPDATE``; SQLite serialises writers by itself), so two tabs or a double click can
 never lose an update or create a second line. Stock moves with conditional UPDATEs only.
+
+The hot paths (every cart change, every cart read, every reservation) are plain SQL: profiling
+showed Django's query building cost more than the database work (see README: Benchmarks). The
+SQL is portable between SQLite (3.35+) and PostgreSQL, and uses placeholders only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
 
-from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
-from cart.models import Cart, CartLine
-from catalog.models import Product, ProductImage
+from catalog.models import ProductImage
 from haat.errors import InsufficientStock, ProductNotFound
 from haat.store.base import (
     CartChange,
@@ -23,176 +30,235 @@ from haat.store.base import (
     WishlistContents,
     WishlistEntry,
 )
-from wishlist.models import Wishlist, WishlistItem
+
+_IMAGE_FIELD = ProductImage._meta.get_field("image")
 
 
 def _image_url(name: str | None) -> str:
     if not name:
         return ""
-    return ProductImage(image=name).image.url
+    return FieldFile(ProductImage(), _IMAGE_FIELD, name).url
+
+
+def _marks(values: Iterable[Any]) -> str:
+    return ", ".join(["%s"] * len(list(values)))
 
 
 class DatabaseStore:
     # --- catalogue ------------------------------------------------------------------------
     def products(self, ids: Iterable[int]) -> dict[int, ProductState]:
-        wanted = {int(pk) for pk in ids}
+        wanted = sorted({int(pk) for pk in ids})
         if not wanted:
             return {}
-        first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
-        rows = (
-            Product.objects.filter(pk__in=wanted)
-            .annotate(first_image=Subquery(first_image.values("image")[:1]))
-            .values_list(
-                "pk", "slug", "name", "price_minor", "stock", "is_published", "first_image"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT p.id, p.slug, p.name, p.price_minor, p.stock, p.is_published, "
+                "(SELECT i.image FROM catalog_productimage i WHERE i.product_id = p.id "
+                "ORDER BY i.position, i.id LIMIT 1) "
+                f"FROM catalog_product p WHERE p.id IN ({_marks(wanted)})",
+                wanted,
             )
-        )
+            rows = cursor.fetchall()
         return {
-            pk: ProductState(pk, slug, name, price, stock, published, _image_url(image))
+            pk: ProductState(pk, slug, name, price, stock, bool(published), _image_url(image))
             for pk, slug, name, price, stock, published, image in rows
         }
 
+    def product_sync(self, product: ProductState) -> None:
+        """Nothing to do: the product row is the product."""
+
+    def product_remove(self, product_id: int) -> None:
+        """Nothing to do: the row is already gone."""
+
     def stock_adjust(self, product_id: int, delta: int) -> tuple[str, int]:
-        with transaction.atomic():
-            matching = Product.objects.filter(pk=product_id)
-            if delta < 0:
-                matching = matching.filter(stock__gte=-delta)
-            if matching.update(stock=F("stock") + delta) == 0:
-                current = (
-                    Product.objects.filter(pk=product_id).values_list("stock", flat=True).first()
-                )
+        with transaction.atomic(), connection.cursor() as cursor:
+            # One conditional statement: a decrease only matches while enough stock is left.
+            cursor.execute(
+                "UPDATE catalog_product SET stock = stock + %s "
+                "WHERE id = %s AND stock + %s >= 0 RETURNING name, stock",
+                [delta, product_id, delta],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                cursor.execute("SELECT stock FROM catalog_product WHERE id = %s", [product_id])
+                current = cursor.fetchone()
                 if current is None:
                     raise ProductNotFound("This product does not exist.", product_id=product_id)
                 raise InsufficientStock(
-                    f"Only {current} in stock; cannot take {-delta}.",
+                    f"Only {current[0]} in stock; cannot take {-delta}.",
                     product_id=product_id,
                     requested=-delta,
-                    available=current,
+                    available=current[0],
                 )
-            # Our UPDATE holds the row lock until commit: this read sees exactly our result.
-            name, stock = Product.objects.values_list("name", "stock").get(pk=product_id)
-            return name, stock
+            return str(row[0]), int(row[1])
 
     def stock_take(self, quantities: Mapping[int, int]) -> dict[int, int]:
         # Ascending product id: every transaction locks rows in the same order, so two
         # checkouts sharing products queue up instead of deadlocking.
         short: list[dict[str, int]] = []
         result: dict[int, int] = {}
-        with transaction.atomic():
+        with transaction.atomic(), connection.cursor() as cursor:
             for product_id in sorted(quantities):
                 wanted = quantities[product_id]
-                updated = Product.objects.filter(pk=product_id, stock__gte=wanted).update(
-                    stock=F("stock") - wanted
+                cursor.execute(
+                    "UPDATE catalog_product SET stock = stock - %s "
+                    "WHERE id = %s AND stock >= %s RETURNING stock",
+                    [wanted, product_id, wanted],
                 )
-                if updated == 0:
-                    current = (
-                        Product.objects.filter(pk=product_id)
-                        .values_list("stock", flat=True)
-                        .first()
-                    )
-                    short.append(
-                        {"product_id": product_id, "requested": wanted, "available": current or 0}
-                    )
+                row = cursor.fetchone()
+                if row is not None:
+                    result[product_id] = int(row[0])
+                    continue
+                cursor.execute("SELECT stock FROM catalog_product WHERE id = %s", [product_id])
+                current = cursor.fetchone()
+                short.append(
+                    {
+                        "product_id": product_id,
+                        "requested": wanted,
+                        "available": int(current[0]) if current else 0,
+                    }
+                )
             if short:
                 transaction.set_rollback(True)
-            else:
-                result = dict(Product.objects.filter(pk__in=quantities).values_list("pk", "stock"))
         if short:
             raise InsufficientStock("Not enough stock for some products.", lines=short)
         return result
 
     # --- carts ----------------------------------------------------------------------------
     def cart_get(self, user_id: int) -> CartContents:
-        cart = Cart.objects.filter(user_id=user_id).values_list("pk", "version").first()
-        if cart is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.version, l.product_id, l.quantity FROM cart_cart c "
+                "LEFT JOIN cart_cartline l ON l.cart_id = c.id "
+                "WHERE c.user_id = %s ORDER BY l.added_at, l.id",
+                [user_id],
+            )
+            rows = cursor.fetchall()
+        if not rows:
             return CartContents()
-        lines = CartLine.objects.filter(cart_id=cart[0]).order_by("added_at", "id")
-        return CartContents(cart[1], dict(lines.values_list("product_id", "quantity")))
+        return CartContents(int(rows[0][0]), {pid: qty for _, pid, qty in rows if pid is not None})
 
     def cart_update(
         self, user_id: int, product_ids: Iterable[int], change: CartChange
     ) -> CartContents:
-        with transaction.atomic():
-            cart = _locked(Cart, user_id)
-            rows = CartLine.objects.filter(cart=cart).order_by("added_at", "id")
-            before = dict(rows.values_list("product_id", "quantity"))
+        with transaction.atomic(), connection.cursor() as cursor:
+            cart_id, version = _locked_row(cursor, "cart_cart", user_id)
+            cursor.execute(
+                "SELECT product_id, quantity FROM cart_cartline WHERE cart_id = %s "
+                "ORDER BY added_at, id",
+                [cart_id],
+            )
+            before = {int(pid): int(qty) for pid, qty in cursor.fetchall()}
             products = self.products(set(product_ids) | set(before))
             after = change(dict(before), products)
             if after == before:
-                return CartContents(cart.version, before)
+                return CartContents(version, before)
+            now = timezone.now()
             removed = [pk for pk in before if pk not in after]
             if removed:
-                CartLine.objects.filter(cart=cart, product_id__in=removed).delete()
+                cursor.execute(
+                    "DELETE FROM cart_cartline WHERE cart_id = %s "
+                    f"AND product_id IN ({_marks(removed)})",
+                    [cart_id, *removed],
+                )
             for product_id, quantity in after.items():
                 if product_id not in before:
-                    CartLine.objects.create(cart=cart, product_id=product_id, quantity=quantity)
-                elif before[product_id] != quantity:
-                    CartLine.objects.filter(cart=cart, product_id=product_id).update(
-                        quantity=quantity
+                    cursor.execute(
+                        "INSERT INTO cart_cartline (cart_id, product_id, quantity, added_at) "
+                        "VALUES (%s, %s, %s, %s)",
+                        [cart_id, product_id, quantity, now],
                     )
-            cart.version += 1
-            cart.save(update_fields=["version", "updated_at"])
-            return CartContents(cart.version, after)
+                elif before[product_id] != quantity:
+                    cursor.execute(
+                        "UPDATE cart_cartline SET quantity = %s "
+                        "WHERE cart_id = %s AND product_id = %s",
+                        [quantity, cart_id, product_id],
+                    )
+            cursor.execute(
+                "UPDATE cart_cart SET version = version + 1, updated_at = %s WHERE id = %s",
+                [now, cart_id],
+            )
+            return CartContents(version + 1, after)
 
     # --- wishlists ------------------------------------------------------------------------
     def wishlist_get(self, user_id: int) -> WishlistContents:
-        wishlist = Wishlist.objects.filter(user_id=user_id).values_list("pk", "version").first()
-        if wishlist is None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT w.version, i.product_ref, i.product_name, i.product_slug "
+                "FROM wishlist_wishlist w LEFT JOIN wishlist_wishlistitem i ON i.wishlist_id = w.id "
+                "WHERE w.user_id = %s ORDER BY i.added_at DESC, i.id DESC",
+                [user_id],
+            )
+            rows = cursor.fetchall()
+        if not rows:
             return WishlistContents()
-        items = WishlistItem.objects.filter(wishlist_id=wishlist[0]).order_by("-added_at", "-id")
-        return WishlistContents(
-            wishlist[1],
-            tuple(
-                WishlistEntry(ref, name, slug)
-                for ref, name, slug in items.values_list(
-                    "product_ref", "product_name", "product_slug"
-                )
-            ),
+        items = tuple(
+            WishlistEntry(int(ref), name, slug) for _, ref, name, slug in rows if ref is not None
         )
+        return WishlistContents(int(rows[0][0]), items)
 
     def wishlist_update(
         self, user_id: int, product_ids: Iterable[int], change: WishlistChange
     ) -> WishlistContents:
-        with transaction.atomic():
-            wishlist = _locked(Wishlist, user_id)
-            rows = WishlistItem.objects.filter(wishlist=wishlist).order_by("-added_at", "-id")
-            before = [
-                WishlistEntry(ref, name, slug)
-                for ref, name, slug in rows.values_list(
-                    "product_ref", "product_name", "product_slug"
-                )
-            ]
+        with transaction.atomic(), connection.cursor() as cursor:
+            wishlist_id, version = _locked_row(cursor, "wishlist_wishlist", user_id)
+            cursor.execute(
+                "SELECT product_ref, product_name, product_slug FROM wishlist_wishlistitem "
+                "WHERE wishlist_id = %s ORDER BY added_at DESC, id DESC",
+                [wishlist_id],
+            )
+            before = [WishlistEntry(int(ref), name, slug) for ref, name, slug in cursor.fetchall()]
             products = self.products(set(product_ids))
             after = change(list(before), products)
             if after == before:
-                return WishlistContents(wishlist.version, tuple(before))
+                return WishlistContents(version, tuple(before))
             kept = {entry.product_id for entry in after}
             gone = [entry.product_id for entry in before if entry.product_id not in kept]
             if gone:
-                WishlistItem.objects.filter(wishlist=wishlist, product_ref__in=gone).delete()
+                cursor.execute(
+                    "DELETE FROM wishlist_wishlistitem WHERE wishlist_id = %s "
+                    f"AND product_ref IN ({_marks(gone)})",
+                    [wishlist_id, *gone],
+                )
             existing = {entry.product_id for entry in before}
-            live = set(Product.objects.filter(pk__in=kept - existing).values_list("pk", flat=True))
-            for entry in reversed(after):  # oldest first, so "newest first" ordering holds
-                if entry.product_id not in existing:
-                    WishlistItem.objects.create(
-                        wishlist=wishlist,
-                        product_id=entry.product_id if entry.product_id in live else None,
-                        product_ref=entry.product_id,
-                        product_name=entry.name,
-                        product_slug=entry.slug,
-                    )
-            wishlist.version += 1
-            wishlist.save(update_fields=["version", "updated_at"])
-            return WishlistContents(wishlist.version, tuple(after))
+            added = [entry for entry in reversed(after) if entry.product_id not in existing]
+            live = set(self.products([entry.product_id for entry in added]))
+            now = timezone.now()
+            for offset, entry in enumerate(added):  # oldest first, so "newest first" holds
+                cursor.execute(
+                    "INSERT INTO wishlist_wishlistitem "
+                    "(wishlist_id, product_id, product_ref, product_name, product_slug, added_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    [
+                        wishlist_id,
+                        entry.product_id if entry.product_id in live else None,
+                        entry.product_id,
+                        entry.name,
+                        entry.slug,
+                        now + timedelta(microseconds=offset),
+                    ],
+                )
+            cursor.execute(
+                "UPDATE wishlist_wishlist SET version = version + 1, updated_at = %s WHERE id = %s",
+                [now, wishlist_id],
+            )
+            return WishlistContents(version + 1, tuple(after))
 
 
-def _locked[T: (Cart, Wishlist)](model: type[T], user_id: int) -> T:
-    """The user's cart/wishlist row, locked until the transaction ends; created if missing.
-
-    Two first requests racing to create it both end up with the same single row: the insert
-    ignores the conflict and both then lock the winner.
-    """
-    row = model.objects.select_for_update().filter(user_id=user_id).first()
+def _locked_row(cursor: CursorWrapper, table: str, user_id: int) -> tuple[int, int]:
+    """(id, version) of the user's cart/wishlist row, locked until the transaction ends, and
+    created if missing. Racing first requests end up with one row: the insert ignores the
+    conflict and both then lock the winner."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    select = f"SELECT id, version FROM {table} WHERE user_id = %s{lock}"
+    cursor.execute(select, [user_id])
+    row = cursor.fetchone()
     if row is None:
-        model.objects.bulk_create([model(user_id=user_id)], ignore_conflicts=True)
-        row = model.objects.select_for_update().get(user_id=user_id)
-    return row
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, version, updated_at) VALUES (%s, 0, %s) "
+            "ON CONFLICT (user_id) DO NOTHING",
+            [user_id, timezone.now()],
+        )
+        cursor.execute(select, [user_id])
+        row = cursor.fetchone()
+    return int(row[0]), int(row[1])

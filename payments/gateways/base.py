@@ -69,6 +69,10 @@ class PaymentGateway(Protocol):
 
     def refund(self, *, order: Order, idempotency_key: str) -> str: ...
 
+    def expire_session(self, session_id: str) -> None:
+        """Close an open payment session so it can no longer be paid (best effort)."""
+        ...
+
     def parse_event(self, payload: bytes, signature: str) -> PaymentEventData: ...
 
 

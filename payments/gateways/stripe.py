@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,8 @@ from payments.gateways.base import (
 
 if TYPE_CHECKING:
     from orders.models import Order
+
+log = logging.getLogger(__name__)
 
 
 def _client() -> stripe.StripeClient:
@@ -119,6 +122,13 @@ class StripeGateway:
                 "The refund could not be started.", provider_message=str(error)
             ) from None
         return refund.id
+
+    def expire_session(self, session_id: str) -> None:
+        try:
+            self.client.v1.checkout.sessions.expire(session_id)
+        except stripe.StripeError as error:
+            # Already complete or expired; the order's own state decides what happens next.
+            log.info("Could not expire Stripe session %s: %s", session_id, error)
 
     def parse_event(self, payload: bytes, signature: str) -> PaymentEventData:
         return parse_stripe_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)

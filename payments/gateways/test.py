@@ -48,22 +48,21 @@ class TestGateway:
         expires_at: datetime,
         idempotency_key: str,
     ) -> PaymentSession:
-        existing = TestPaymentSession.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            try:
-                with transaction.atomic():
-                    existing = TestPaymentSession.objects.create(
-                        session_id=f"cs_test_{secrets.token_urlsafe(18)}",
-                        idempotency_key=idempotency_key,
-                        order=order,
-                        amount_minor=order.total_minor,
-                        currency=order.currency,
-                        success_url=success_url,
-                        cancel_url=cancel_url,
-                        expires_at=expires_at,
-                    )
-            except IntegrityError:
-                existing = TestPaymentSession.objects.get(idempotency_key=idempotency_key)
+        # The idempotency key makes a repeated call answer with the same session, like Stripe.
+        try:
+            with transaction.atomic():
+                existing = TestPaymentSession.objects.create(
+                    session_id=f"cs_test_{secrets.token_urlsafe(18)}",
+                    idempotency_key=idempotency_key,
+                    order=order,
+                    amount_minor=order.total_minor,
+                    currency=order.currency,
+                    success_url=success_url,
+                    cancel_url=cancel_url,
+                    expires_at=expires_at,
+                )
+        except IntegrityError:
+            existing = TestPaymentSession.objects.get(idempotency_key=idempotency_key)
         return PaymentSession(
             existing.session_id, reverse("payments:test_pay", args=[existing.session_id])
         )
@@ -88,6 +87,11 @@ class TestGateway:
             session.refund_reference = f"re_test_{secrets.token_urlsafe(12)}"
             session.save(update_fields=["refund_reference"])
         return session.refund_reference
+
+    def expire_session(self, session_id: str) -> None:
+        TestPaymentSession.objects.filter(
+            session_id=session_id, status=TestPaymentSession.Status.OPEN
+        ).update(status=TestPaymentSession.Status.EXPIRED)
 
     def parse_event(self, payload: bytes, signature: str) -> PaymentEventData:
         return parse_stripe_event(payload, signature, settings.TEST_GATEWAY_WEBHOOK_SECRET)

@@ -169,7 +169,7 @@ def test_cart_select_two_of_three_and_delete_after_confirming(
     page.get_by_role("button", name="Delete selected").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text("Delete 2 items from your cart?")
+    expect(dialog).to_contain_text("Delete 2 products from your cart?")
     screenshot(page, "confirm-dialog")
     dialog.get_by_role("button", name="Delete").click()
     expect(page.locator("[data-line]:visible")).to_have_count(1)
@@ -321,7 +321,9 @@ def test_without_javascript_add_and_delete_work(
     page.get_by_role("button", name="Increase quantity of Steel Kettle").click()
     expect(page.get_by_role("spinbutton", name="Quantity of Steel Kettle")).to_have_value("4")
     page.get_by_role("button", name="Delete Steel Kettle").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Delete 1 item from your cart?")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Remove Steel Kettle from your cart?"
+    )
     screenshot(page, "no-js-confirm")
     page.get_by_role("link", name="Cancel").click()
     assert cart_contents(user_id=shopper.pk).lines == {shelf["kettle"].pk: 4}

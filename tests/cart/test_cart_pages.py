@@ -102,7 +102,7 @@ def test_delete_asks_then_removes(shopper_client, shopper, make_product):
     cart_add_line(user_id=shopper.pk, product_id=a.pk, quantity=1)
     cart_add_line(user_id=shopper.pk, product_id=b.pk, quantity=1)
     confirm = shopper_client.get("/cart/remove/", {"product_ids": [a.pk, b.pk]})
-    assert "Delete 2 items from your cart?" in confirm.content.decode()
+    assert "Delete 2 products from your cart?" in confirm.content.decode()
     assert len(cart_contents(user_id=shopper.pk).lines) == 2  # asking changes nothing
     shopper_client.post("/cart/remove/", {"product_ids": [a.pk]})
     assert cart_contents(user_id=shopper.pk).lines == {b.pk: 1}

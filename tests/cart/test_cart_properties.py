@@ -168,7 +168,9 @@ class CartMachine(RuleBasedStateMachine):
     def flip_published(self, index: int) -> None:
         pid = self.products[index]
         self.model.published[pid] = not self.model.published[pid]
-        Product.objects.filter(pk=pid).update(is_published=self.model.published[pid])
+        product = Product.objects.get(pk=pid)
+        product.is_published = self.model.published[pid]
+        product.save()  # through save(), so an external store hears about it too
 
     @invariant()
     def store_agrees_with_model(self) -> None:

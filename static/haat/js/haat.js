@@ -292,7 +292,13 @@
       input.value = (parseInt(input.value, 10) || 1) + parseInt(step.dataset.step, 10);
       render();
     });
-    input.addEventListener("change", render);
+    input.addEventListener("change", function () {
+      var typed = parseInt(input.value, 10);
+      var max = limit();
+      if (isNaN(typed) || typed < 1) toast("The quantity must be at least 1.", "error");
+      else if (max > 0 && typed > max) toast("Only " + max + " can be added. The quantity was set to " + max + ".", "error");
+      render();
+    });
 
     form.addEventListener("submit", function (event) {
       var submitter = event.submitter;
@@ -471,7 +477,9 @@
   function removeLines(root, ids) {
     var lines = ids.map(function (id) { return $('[data-line][data-product-id="' + id + '"]', root); }).filter(Boolean);
     var names = lines.map(function (line) { return $("[data-line-quantity]", line).value + " × " + line.dataset.name; });
-    var title = "Delete " + ids.length + " item" + (ids.length === 1 ? "" : "s") + " from your cart?";
+    var title = ids.length === 1
+      ? "Remove " + (lines[0] ? lines[0].dataset.name : "this product") + " from your cart?"
+      : "Delete " + ids.length + " products from your cart?";
     return confirmDialog(title, names, "Delete").then(function (confirmed) {
       if (!confirmed) return;
       lines.forEach(function (line) { line.hidden = true; });
@@ -484,7 +492,7 @@
         if (result.ok) {
           lines.forEach(function (line) { line.remove(); });
           store.adoptCart(result.data);
-          toast("Deleted " + ids.length + " item" + (ids.length === 1 ? "" : "s") + " from your cart");
+          toast(ids.length === 1 ? "Removed from your cart" : "Deleted " + ids.length + " products from your cart");
           if (!$all("[data-line]", root).length) refreshCartBody();
           else { saveSelection(root); renderSummary(root); }
         } else {
@@ -550,7 +558,11 @@
     }
     if (event.target.matches("[data-line-quantity]")) {
       var line = event.target.closest("[data-line]");
-      wantQuantity(line, parseInt(event.target.value, 10) || 1);
+      var typed = parseInt(event.target.value, 10);
+      var max = parseInt(line.dataset.max, 10) || 1;
+      if (isNaN(typed) || typed < 1) toast("The quantity must be at least 1.", "error");
+      else if (typed > max) toast("Only " + max + " available. The quantity was set to " + max + ".", "error");
+      wantQuantity(line, typed || 1);
     }
     saveSelection(root);
     renderSummary(root);

@@ -1,0 +1,177 @@
+"""What is particular to the Sanity store: revision-guarded retries, bounded give-up, GROQ
+parameters, request costs, the mirror of stock, and the live dataset test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cart.services import cart_add_line
+from catalog.models import Product
+from haat.store import get_store
+from haat.store.sanity import SanityStore, StoreBusy, cart_doc_id
+from tests.conftest import use_sanity
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sanity(settings, sanity_standin) -> SanityStore:
+    use_sanity(settings, sanity_standin)
+    store = get_store()
+    assert isinstance(store, SanityStore)
+    return store
+
+
+def test_a_conflicting_writer_makes_us_reread_and_retry(sanity, shopper, make_product):
+    a, b = make_product(stock=5), make_product(stock=5)
+    cart_add_line(user_id=shopper.pk, product_id=a.pk, quantity=1)
+    calls = []
+
+    def change(lines, products):
+        calls.append(dict(lines))
+        if len(calls) == 1:
+            # Another tab changes the cart between our read and our write.
+            doc = sanity.client.documents([cart_doc_id(shopper.pk)])[cart_doc_id(shopper.pk)]
+            sanity.client.mutate(
+                [
+                    {
+                        "patch": {
+                            "id": doc["_id"],
+                            "set": {
+                                "version": doc["version"] + 1,
+                                f'lines[_key=="{doc["lines"][0]["_key"]}"].quantity': 3,
+                            },
+                        }
+                    }
+                ]
+            )
+        return {**lines, b.pk: 1}
+
+    contents = sanity.cart_update(shopper.pk, [b.pk], change)
+    assert len(calls) == 2  # the first write met a 409, the second read saw the other change
+    assert calls[1][a.pk] == 3
+    assert contents.lines == {a.pk: 3, b.pk: 1}
+    assert sanity.cart_get(shopper.pk).lines == {a.pk: 3, b.pk: 1}
+
+
+def test_endless_conflicts_give_up_with_a_clear_error(
+    settings, sanity_standin, shopper, make_product
+):
+    use_sanity(settings, sanity_standin, attempts=3)
+    store = get_store()
+    assert isinstance(store, SanityStore)
+    product = make_product(stock=5)
+    cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=1)
+
+    def always_raced(lines, products):
+        doc = store.client.documents([cart_doc_id(shopper.pk)])[cart_doc_id(shopper.pk)]
+        store.client.mutate([{"patch": {"id": doc["_id"], "inc": {"version": 1}}}])
+        return {**lines, product.pk: 2}
+
+    with pytest.raises(StoreBusy) as refusal:
+        store.cart_update(shopper.pk, [product.pk], always_raced)
+    assert refusal.value.http_status == 503
+    assert "try again" in refusal.value.message
+    assert store.cart_get(shopper.pk).lines == {product.pk: 1}
+
+
+def test_groq_parameters_are_never_pasted_into_the_query(sanity, make_product):
+    product = make_product(name='Quote "and" brace } test')
+    rows = sanity.client.query(
+        '*[_type == "product" && name == $name]{haatId}', {"name": product.name}
+    )
+    assert rows == [{"haatId": product.pk}]
+    assert (
+        sanity.client.query('*[_type == "product" && name == $name]', {"name": '" || true || "'})
+        == []
+    )
+
+
+def test_request_costs(sanity, shopper, make_product):
+    """The figures in the README's cost table."""
+    product = make_product(stock=5)
+    client = sanity.client
+    start = client.requests
+    cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=1)
+    assert client.requests - start == 3  # read cart, query products, mutate
+    start = client.requests
+    sanity.cart_get(shopper.pk)
+    assert client.requests - start == 1
+    start = client.requests
+    sanity.stock_take({product.pk: 1})
+    assert client.requests - start == 2  # read products, one transaction
+
+
+def test_stock_is_mirrored_in_order(sanity, make_product):
+    product = make_product(stock=5)
+    sanity.stock_adjust(product.pk, -2)
+    sanity.stock_take({product.pk: 1})
+    product.refresh_from_db()
+    assert product.stock == 2
+    # An older change arriving late cannot overwrite a newer one.
+    from haat.store.sanity import _mirror_stock
+
+    _mirror_stock({product.pk: (99, 1)})
+    product.refresh_from_db()
+    assert product.stock == 2
+
+
+def test_catalogue_edits_reach_sanity_but_never_reset_its_stock(sanity, make_product):
+    product = make_product(stock=7, name="Old name")
+    sanity.stock_adjust(product.pk, -3)
+    product = Product.objects.get(pk=product.pk)
+    product.name = "New name"
+    product.stock = 999  # a stale in-memory value must not leak into Sanity
+    product.save()
+    state = sanity.products([product.pk])[product.pk]
+    assert (state.name, state.stock) == ("New name", 4)
+
+
+def test_settings_refuse_to_start_without_sanity_variables(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SANITY_")}
+    env.update(STORE_BACKEND="sanity", HAAT_DATA_DIR=str(tmp_path))
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "STORE_BACKEND=sanity needs SANITY_PROJECT_ID, SANITY_TOKEN" in result.stderr
+
+
+def test_export_command(sanity, make_product, capsys):
+    from django.core.management import call_command
+
+    make_product(stock=3, name="Exported Lamp")
+    call_command("sanity_export_catalog", "--no-progress")
+    assert "Exported" in capsys.readouterr().out
+    assert any(
+        s.name == "Exported Lamp"
+        for s in sanity.products(Product.objects.values_list("pk", flat=True)).values()
+    )
+
+
+@pytest.mark.skipif(
+    not os.environ.get("SANITY_TOKEN") or not os.environ.get("SANITY_PROJECT_ID"),
+    reason="live Sanity test skipped: set SANITY_PROJECT_ID, SANITY_DATASET and SANITY_TOKEN to run it",
+)
+def test_live_dataset_round_trip(settings, make_product, shopper):
+    settings.STORE_BACKEND = "sanity"
+    settings.SANITY_API_HOST = ""
+    settings.SANITY_PROJECT_ID = os.environ["SANITY_PROJECT_ID"]
+    settings.SANITY_DATASET = os.environ.get("SANITY_DATASET", "production")
+    settings.SANITY_TOKEN = os.environ["SANITY_TOKEN"]
+    store = get_store()
+    product = make_product(stock=2)
+    cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=1)
+    assert store.cart_get(shopper.pk).lines == {product.pk: 1}
+    store.product_remove(product.pk)
