@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import forms
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from catalog.models import Category, Product, ProductImage, StockMovement
-from catalog.money import format_money
+from catalog.money import format_money, shop_currency
 from catalog.services import stock_adjust
 from haat.errors import DomainError
 
@@ -30,7 +31,35 @@ MANUAL_REASONS = [
 ]
 
 
+def _major(amount_minor: int | None) -> Decimal | None:
+    if amount_minor is None:
+        return None
+    return Decimal(amount_minor) / (10 ** shop_currency().exponent)
+
+
+def _minor(amount: Decimal | None) -> int | None:
+    if amount is None:
+        return None
+    return int((amount * (10 ** shop_currency().exponent)).to_integral_value(ROUND_HALF_UP))
+
+
 class ProductAdminForm(forms.ModelForm):
+    # Staff type prices as shoppers see them (৳ 1,250.50), not in paisa.
+    price = forms.DecimalField(
+        label="Price",
+        min_value=Decimal(0),
+        max_digits=14,
+        decimal_places=2,
+        help_text="In the shop's currency, e.g. 1250 or 1250.50.",
+    )
+    list_price = forms.DecimalField(
+        label="List price",
+        required=False,
+        min_value=Decimal(0),
+        max_digits=14,
+        decimal_places=2,
+        help_text="Optional was-price, shown struck through; must be higher than the price.",
+    )
     stock_change = forms.IntegerField(
         required=False,
         label="Change stock by",
@@ -51,9 +80,13 @@ class ProductAdminForm(forms.ModelForm):
             "category",
             "description",
             "is_published",
-            "price_minor",
-            "list_price_minor",
         )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("price", _major(self.instance.price_minor))
+            self.initial.setdefault("list_price", _major(self.instance.list_price_minor))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -66,12 +99,17 @@ class ProductAdminForm(forms.ModelForm):
                 )
             if not cleaned.get("stock_reason"):
                 raise ValidationError({"stock_reason": "Say why the stock changes."})
-        price, list_price = cleaned.get("price_minor"), cleaned.get("list_price_minor")
+        price, list_price = cleaned.get("price"), cleaned.get("list_price")
         if list_price is not None and price is not None and list_price <= price:
             raise ValidationError(
-                {"list_price_minor": "The list price must be higher than the price (or empty)."}
+                {"list_price": "The list price must be higher than the price (or empty)."}
             )
         return cleaned
+
+    def save(self, commit: bool = True) -> Product:
+        self.instance.price_minor = _minor(self.cleaned_data["price"]) or 0
+        self.instance.list_price_minor = _minor(self.cleaned_data.get("list_price"))
+        return super().save(commit=commit)
 
 
 class ProductImageInline(admin.TabularInline):
@@ -115,7 +153,7 @@ class ProductAdmin(admin.ModelAdmin):
     actions = ["publish", "unpublish"]
     fieldsets = (
         (None, {"fields": ("name", "slug", "category", "description", "is_published")}),
-        ("Price", {"fields": ("price_minor", "list_price_minor")}),
+        ("Price", {"fields": ("price", "list_price")}),
         ("Stock", {"fields": ("stock", "stock_change", "stock_reason", "stock_note")}),
         ("Dates", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )

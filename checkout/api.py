@@ -21,9 +21,17 @@ class BuyNowIn(StrictSchema):
     quantity: StrictInt
 
 
+class DeliveryIn(StrictSchema):
+    name: str = Field(min_length=1, max_length=150)
+    phone: str = Field(pattern=r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
+    address: str = Field(min_length=5, max_length=500)
+    city: str = Field(min_length=1, max_length=80)
+
+
 class CheckoutIn(StrictSchema):
     product_ids: list[ProductId] | None = Field(default=None, max_length=500)
     buy_now: BuyNowIn | None = None
+    delivery: DeliveryIn | None = Field(default=None, description="Where the parcel goes")
 
     @model_validator(mode="after")
     def one_source(self) -> CheckoutIn:
@@ -49,6 +57,7 @@ def checkout_start(request: HttpRequest, payload: CheckoutIn) -> dict[str, Any]:
         user_id=shopper_id(request),
         success_url=urls["success_url"],
         cancel_url=urls["cancel_url"],
+        delivery=payload.delivery.model_dump() if payload.delivery else None,
         **selection,
     )
     return {

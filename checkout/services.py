@@ -47,6 +47,7 @@ def checkout_start(
     cancel_url: str,
     product_ids: list[int] | None = None,
     buy_now: tuple[int, int] | None = None,
+    delivery: dict[str, str] | None = None,
 ) -> Order:
     """Re-check stock, reserve it with a pending order, and open a payment session.
 
@@ -86,6 +87,7 @@ def checkout_start(
                 currency=settings.SHOP_CURRENCY,
                 total_minor=preview.total_minor,
                 gateway=gateway.name,
+                **{f"delivery_{key}": value for key, value in (delivery or {}).items()},
             )
             OrderLine.objects.bulk_create(
                 OrderLine(
@@ -132,6 +134,17 @@ def checkout_start(
     order.payment_session_id, order.payment_url = session.id, session.url
     order.save(update_fields=["payment_session_id", "payment_url", "updated_at"])
     return order
+
+
+def last_delivery(*, user_id: int) -> dict[str, str]:
+    """The delivery details of the shopper's latest order, to fill the checkout form."""
+    order = (
+        Order.objects.filter(user_id=user_id)
+        .exclude(delivery_address="")
+        .values("delivery_name", "delivery_phone", "delivery_address", "delivery_city")
+        .first()
+    )
+    return {key.removeprefix("delivery_"): str(value) for key, value in (order or {}).items()}
 
 
 def _quantities(order: Order) -> dict[int, int]:

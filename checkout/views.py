@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.views import safe_next_url
 from checkout import services
+from checkout.forms import DeliveryForm
 from checkout.selectors import checkout_preview
 from haat.errors import DomainError, InsufficientStock
 from haat.forms import form_product_id, form_product_ids, form_quantity
@@ -57,40 +58,42 @@ def buy_now(request: HttpRequest) -> HttpResponse:
     return redirect(url)
 
 
-@require_GET
-@login_required
-def review(request: HttpRequest) -> HttpResponse:
+def _review_page(request: HttpRequest, data: QueryDict, form: DeliveryForm) -> HttpResponse:
     try:
-        preview = checkout_preview(user_id=signed_in_user_id(request), **_selection(request.GET))
+        preview = checkout_preview(user_id=signed_in_user_id(request), **_selection(data))
     except DomainError as refusal:
         messages.error(request, refusal.message)
         return redirect("cart:page")
-    return render(request, "checkout/review.html", {"preview": preview, "selection": request.GET})
+    return render(request, "checkout/review.html", {"preview": preview, "form": form})
+
+
+@require_GET
+@login_required
+def review(request: HttpRequest) -> HttpResponse:
+    form = DeliveryForm(initial=services.last_delivery(user_id=signed_in_user_id(request)))
+    return _review_page(request, request.GET, form)
 
 
 @require_POST
 @login_required
 def start(request: HttpRequest) -> HttpResponse:
     """Place the order: re-check and reserve stock, then hand over to the payment page."""
+    form = DeliveryForm(request.POST)
+    if not form.is_valid():
+        return _review_page(request, request.POST, form)
     try:
         urls = checkout_urls(request)
         order = services.checkout_start(
             user_id=signed_in_user_id(request),
             success_url=urls["success_url"],
             cancel_url=urls["cancel_url"],
+            delivery=form.cleaned_data,
             **_selection(request.POST),
         )
     except InsufficientStock as refusal:
         messages.error(request, refusal.message)
-        query = urlencode(
-            [
-                (k, v)
-                for k in request.POST
-                if k != "csrfmiddlewaretoken"
-                for v in request.POST.getlist(k)
-            ]
-        )
-        return redirect(f"{reverse('checkout:review')}?{query}")
+        # The review again, now showing each problem line; the delivery details stay filled in.
+        return _review_page(request, request.POST, form)
     except DomainError as refusal:
         messages.error(request, refusal.message)
         return redirect("cart:page")

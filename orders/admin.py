@@ -7,11 +7,19 @@ from orders.models import Order, OrderLine
 
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
-    fields = ("product_name", "product_ref", "unit_price_minor", "quantity")
+    fields = ("product_name", "product_ref", "unit_price", "quantity", "line_total")
     readonly_fields = fields
     extra = 0
     can_delete = False
     max_num = 0
+
+    @admin.display(description="Unit price")
+    def unit_price(self, obj: OrderLine) -> str:
+        return format_money(obj.unit_price_minor) if obj.pk else ""
+
+    @admin.display(description="Line total")
+    def line_total(self, obj: OrderLine) -> str:
+        return format_money(obj.line_total_minor) if obj.pk else ""
 
 
 @admin.register(Order)
@@ -28,21 +36,55 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ("status", "gateway", "source")
     search_fields = ("id", "user__email", "payment_session_id", "payment_reference")
     list_select_related = ("user",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "user",
+                    "status",
+                    "status_reason",
+                    "source",
+                    "total_display",
+                    "created_at",
+                    "paid_at",
+                )
+            },
+        ),
+        (
+            "Delivery",
+            {"fields": ("delivery_name", "delivery_phone", "delivery_address", "delivery_city")},
+        ),
+        (
+            "Payment",
+            {
+                "fields": (
+                    "gateway",
+                    "payment_session_id",
+                    "payment_url",
+                    "payment_reference",
+                    "refund_reference",
+                )
+            },
+        ),
+    )
     readonly_fields = (
         "user",
         "status",
         "status_reason",
         "source",
-        "currency",
-        "total_minor",
+        "total_display",
+        "created_at",
+        "paid_at",
+        "delivery_name",
+        "delivery_phone",
+        "delivery_address",
+        "delivery_city",
         "gateway",
         "payment_session_id",
         "payment_url",
         "payment_reference",
         "refund_reference",
-        "created_at",
-        "updated_at",
-        "paid_at",
     )
     inlines = [OrderLineInline]
     date_hierarchy = "created_at"

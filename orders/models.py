@@ -37,6 +37,11 @@ class Order(models.Model):
     payment_url = models.CharField(max_length=2000, blank=True)
     payment_reference = models.CharField(max_length=255, blank=True)
     refund_reference = models.CharField(max_length=255, blank=True)
+    # Where the parcel goes (asked on the checkout page; optional for API clients).
+    delivery_name = models.CharField("recipient", max_length=150, blank=True)
+    delivery_phone = models.CharField("phone", max_length=32, blank=True)
+    delivery_address = models.CharField("address", max_length=500, blank=True)
+    delivery_city = models.CharField("city / area", max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)

@@ -19,6 +19,13 @@ def stock(product) -> int:
     return Product.objects.get(pk=product.pk).stock
 
 
+def fill_delivery(page) -> None:
+    page.get_by_label("Recipient's name").fill("Rina Akter")
+    page.get_by_label("Mobile number").fill("01712345678")
+    page.get_by_label("Address").fill("House 12, Road 5, Dhanmondi")
+    page.get_by_label("City / area").fill("Dhaka")
+
+
 @pytest.fixture
 def two_in_cart(make_product, shopper):
     kettle = make_product(name="Steel Kettle", stock=5, price_minor=150000)
@@ -37,6 +44,10 @@ def test_select_one_line_pay_and_see_the_order(page, two_in_cart, shopper, sign_
     expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
     expect(page.locator(".checkout-line")).to_have_count(1)
     expect(page.locator(".order-summary")).to_contain_text("৳ 3,000")
+    page.get_by_role("button", name="Place order and pay").click()
+    expect(page.locator(".field-error")).to_have_count(4)  # nothing reserved without an address
+    assert stock(kettle) == 5
+    fill_delivery(page)
     screenshot(page, "review")
     page.get_by_role("button", name="Place order and pay").click()
     expect(page).to_have_url(re.compile(r"/payments/test/cs_test_"))
@@ -56,6 +67,8 @@ def test_select_one_line_pay_and_see_the_order(page, two_in_cart, shopper, sign_
     assert cart_contents(user_id=shopper.pk).lines == {mug.pk: 1}
     page.goto("/orders/")
     expect(page.locator(".order-row")).to_contain_text("Paid")
+    page.locator(".order-row a").first.click()
+    expect(page.locator(".delivery-to")).to_contain_text("House 12, Road 5, Dhanmondi")
 
 
 def test_declined_card_leaves_stock_and_cart_unchanged(
@@ -65,6 +78,7 @@ def test_declined_card_leaves_stock_and_cart_unchanged(
     sign_in(page.context, shopper)
     page.goto("/cart/")
     page.get_by_role("button", name="Proceed to checkout (2)").click()
+    fill_delivery(page)
     page.get_by_role("button", name="Place order and pay").click()
     assert (stock(kettle), stock(mug)) == (3, 3)
     page.get_by_label("Card number").fill("4000 0000 0000 0002")
@@ -87,6 +101,7 @@ def test_checkout_refused_when_stock_ran_out(page, two_in_cart, shopper, sign_in
     page.goto("/cart/")
     page.get_by_role("button", name="Proceed to checkout (2)").click()
     stock_adjust(product_id=kettle.pk, delta=-4, reason="sale")  # 1 left, 2 wanted
+    fill_delivery(page)
     page.get_by_role("button", name="Place order and pay").click()
     expect(page.locator(".toast-error")).to_contain_text("Nothing was reserved")
     expect(page.locator(".form-errors")).to_contain_text(
@@ -102,6 +117,7 @@ def test_buy_now_pays_without_touching_the_cart(page, two_in_cart, shopper, sign
     page.goto(mug.get_absolute_url())
     page.get_by_role("button", name="Buy Now").click()
     expect(page.locator(".checkout-line")).to_have_count(1)
+    fill_delivery(page)
     page.get_by_role("button", name="Place order and pay").click()
     page.get_by_label("Card number").fill("4242424242424242")
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()

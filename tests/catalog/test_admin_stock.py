@@ -24,8 +24,8 @@ def _form(product, **overrides):
         "category": product.category_id,
         "description": product.description,
         "is_published": "on",
-        "price_minor": product.price_minor,
-        "list_price_minor": "",
+        "price": str(product.price_minor / 100),
+        "list_price": "",
         "stock_change": "",
         "stock_reason": "restock",
         "stock_note": "",
@@ -64,7 +64,7 @@ def test_admin_refuses_taking_more_than_in_stock(staff_client, make_product):
 def test_admin_refuses_list_price_below_price(staff_client, make_product):
     product = make_product(stock=1, price_minor=10000)
     url = f"/admin/catalog/product/{product.pk}/change/"
-    response = staff_client.post(url, _form(product, list_price_minor="9000"))
+    response = staff_client.post(url, _form(product, list_price="90"))
     assert response.status_code == 200
     assert "must be higher than the price" in response.content.decode()
 
@@ -92,3 +92,14 @@ def test_ledger_cannot_be_edited_in_admin(staff_client, make_product):
     assert (
         staff_client.post(f"/admin/catalog/stockmovement/{movement.pk}/delete/").status_code == 403
     )
+
+
+def test_admin_prices_are_typed_in_taka(staff_client, make_product):
+    product = make_product(stock=1, price_minor=10000)
+    url = f"/admin/catalog/product/{product.pk}/change/"
+    page = staff_client.get(url).content.decode()
+    assert 'name="price" value="100' in page
+    response = staff_client.post(url, _form(product, price="1250.50", list_price="1500"))
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert (product.price_minor, product.list_price_minor) == (125050, 150000)

@@ -120,3 +120,32 @@ def test_orders_api_lists_only_my_orders(make_user, make_product):
     assert detail["lines"][0]["quantity"] == 2
     assert_error(mine.get(f"/api/orders/{their_order['order_id']}"), 404, "order_not_found")
     assert_error(Client().get("/api/orders"), 401, "not_authenticated")
+
+
+def test_checkout_api_takes_delivery_details(shopper_client, make_product):
+    product = make_product(stock=5)
+    delivery = {
+        "name": "Rina",
+        "phone": "+8801712345678",
+        "address": "House 12, Road 5",
+        "city": "Dhaka",
+    }
+    response = call(
+        shopper_client,
+        "POST",
+        "/api/checkout",
+        {"buy_now": {"product_id": product.pk, "quantity": 1}, "delivery": delivery},
+    )
+    assert response.status_code == 200
+    order = Order.objects.get(pk=response.json()["order_id"])
+    assert order.delivery_phone == "+8801712345678"
+    bad = call(
+        shopper_client,
+        "POST",
+        "/api/checkout",
+        {
+            "buy_now": {"product_id": product.pk, "quantity": 1},
+            "delivery": {**delivery, "phone": "x"},
+        },
+    )
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_request"

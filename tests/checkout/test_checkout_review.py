@@ -49,3 +49,49 @@ def test_review_lists_problems(shopper_client, shopper, make_product):
     stock_adjust(product_id=product.pk, delta=-3, reason="sale")
     body = shopper_client.get("/checkout/", {"product_ids": [product.pk]}).content.decode()
     assert "you asked for 4, only 2 left" in body
+
+
+DELIVERY = {
+    "name": "Rina Akter",
+    "phone": "01712345678",
+    "address": "House 12, Road 5, Dhanmondi",
+    "city": "Dhaka",
+}
+
+
+def test_placing_an_order_needs_delivery_details(shopper_client, shopper, make_product):
+    from catalog.models import Product
+    from orders.models import Order
+
+    product = make_product(stock=4)
+    response = shopper_client.post("/checkout/start/", {"buy_now": product.pk, "quantity": "1"})
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode()
+    bad_phone = shopper_client.post(
+        "/checkout/start/", {"buy_now": product.pk, "quantity": "1", **DELIVERY, "phone": "call me"}
+    )
+    assert "mobile number the courier can call" in bad_phone.content.decode()
+    assert Order.objects.count() == 0
+    assert Product.objects.get(pk=product.pk).stock == 4
+    placed = shopper_client.post(
+        "/checkout/start/", {"buy_now": product.pk, "quantity": "1", **DELIVERY}
+    )
+    assert placed.status_code == 302
+    order = Order.objects.get()
+    assert (order.delivery_name, order.delivery_city) == ("Rina Akter", "Dhaka")
+    # The next checkout is filled in with the same details.
+    page = shopper_client.get("/checkout/", {"buy_now": product.pk, "quantity": 1}).content.decode()
+    assert (
+        'value="House 12, Road 5, Dhanmondi"' in page
+        or "House 12, Road 5, Dhanmondi</textarea>" in page
+    )
+
+
+def test_refused_start_keeps_the_delivery_details(shopper_client, shopper, make_product):
+    product = make_product(stock=5, name="Short Kettle")
+    cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=4)
+    stock_adjust(product_id=product.pk, delta=-3, reason="sale")
+    response = shopper_client.post("/checkout/start/", {"product_ids": [product.pk], **DELIVERY})
+    body = response.content.decode()
+    assert "you asked for 4, only 2 left" in body
+    assert 'value="Rina Akter"' in body
