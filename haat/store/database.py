@@ -12,6 +12,7 @@ SQL is portable between SQLite (3.35+) and PostgreSQL, and uses placeholders onl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -97,7 +98,10 @@ class DatabaseStore:
         # checkouts sharing products queue up instead of deadlocking.
         short: list[dict[str, int]] = []
         result: dict[int, int] = {}
-        with transaction.atomic(), connection.cursor() as cursor:
+        # One product (the common case) is one statement: nothing to undo when it is refused,
+        # so no savepoint round trips while the row is locked. Several need all or nothing.
+        block = transaction.atomic() if len(quantities) > 1 else nullcontext()
+        with block, connection.cursor() as cursor:
             for product_id in sorted(quantities):
                 wanted = quantities[product_id]
                 cursor.execute(
@@ -118,7 +122,7 @@ class DatabaseStore:
                         "available": int(current[0]) if current else 0,
                     }
                 )
-            if short:
+            if short and len(quantities) > 1:
                 transaction.set_rollback(True)
         if short:
             raise InsufficientStock("Not enough stock for some products.", lines=short)

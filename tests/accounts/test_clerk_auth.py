@@ -11,6 +11,7 @@ from django.test import Client
 from accounts.models import User
 from cart.selectors import cart_contents
 from tests.accounts.clerk_helpers import PUBLISHABLE_KEY, session_token
+from tests.manage_process import manage
 
 pytestmark = pytest.mark.django_db
 
@@ -159,21 +160,8 @@ def test_admin_keeps_django_accounts(clerk, client, make_user):
 
 
 def test_app_refuses_to_start_without_clerk_settings(tmp_path):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLERK_")}
-    env.update(AUTH_PROVIDER="clerk", HAAT_DATA_DIR=str(tmp_path))
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = manage(
+        "check", drop_prefix="CLERK_", AUTH_PROVIDER="clerk", HAAT_DATA_DIR=str(tmp_path)
     )
     assert result.returncode != 0
     assert (

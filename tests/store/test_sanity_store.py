@@ -4,9 +4,6 @@ parameters, request costs, the mirror of stock, and the live dataset test."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +12,7 @@ from catalog.models import Product
 from haat.store import get_store
 from haat.store.sanity import SanityStore, StoreBusy, cart_doc_id
 from tests.conftest import use_sanity
+from tests.manage_process import manage
 
 pytestmark = pytest.mark.django_db
 
@@ -133,16 +131,8 @@ def test_catalogue_edits_reach_sanity_but_never_reset_its_stock(sanity, make_pro
 
 
 def test_settings_refuse_to_start_without_sanity_variables(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SANITY_")}
-    env.update(STORE_BACKEND="sanity", HAAT_DATA_DIR=str(tmp_path))
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = manage(
+        "check", drop_prefix="SANITY_", STORE_BACKEND="sanity", HAAT_DATA_DIR=str(tmp_path)
     )
     assert result.returncode != 0
     assert "STORE_BACKEND=sanity needs SANITY_PROJECT_ID, SANITY_TOKEN" in result.stderr
