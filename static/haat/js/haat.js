@@ -606,6 +606,14 @@
           toast("Added " + item.dataset.name + " to your cart");
           var line = result.data.lines.filter(function (l) { return l.product_id === id; })[0];
           button.disabled = !line || line.quantity >= line.stock;
+          var note = $("[data-in-cart-note]", item);
+          if (!note) {
+            note = document.createElement("p");
+            note.className = "hint";
+            note.setAttribute("data-in-cart-note", "");
+            $(".line-info", item).appendChild(note);
+          }
+          note.textContent = (line ? line.quantity : 1) + " in your cart";
         } else {
           store.setCartQuantity(id, Math.max(0, store.inCart(id) - 1));
           failure(result);
