@@ -56,11 +56,17 @@ def stock_take(
     for quantity in quantities.values():
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
             raise InvalidQuantity("Quantities must be whole numbers of at least 1.")
+    store = get_store()
+    recorded = store.stock_take_recorded(
+        quantities, reason=reason, reference=reference, actor_id=actor.pk if actor else None
+    )
+    if recorded is not None:
+        return recorded  # the store wrote the ledger rows with the stock changes
     # Names first: once the store has taken the units, their rows stay locked until commit,
     # so only the ledger insert may stand between the take and the commit.
     names = dict(Product.objects.filter(pk__in=quantities).values_list("pk", "name"))
     with transaction.atomic():
-        resulting = get_store().stock_take(quantities)
+        resulting = store.stock_take(quantities)
         StockMovement.objects.bulk_create(
             StockMovement(
                 product_id=product_id,

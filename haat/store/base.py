@@ -79,6 +79,14 @@ class Store(Protocol):
         Raises InsufficientStock (details: every short product) and changes nothing."""
         ...
 
+    def stock_take_recorded(
+        self, quantities: Mapping[int, int], *, reason: str, reference: str, actor_id: int | None
+    ) -> dict[int, int] | None:
+        """Like ``stock_take``, but also writing the stock ledger rows in the very statements
+        that move the stock (one round trip per product while its row is locked). Returns None
+        when this store cannot: the caller then writes the ledger itself."""
+        ...
+
     def cart_get(self, user_id: int) -> CartContents: ...
 
     def cart_update(

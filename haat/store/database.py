@@ -128,6 +128,48 @@ class DatabaseStore:
             raise InsufficientStock("Not enough stock for some products.", lines=short)
         return result
 
+    def stock_take_recorded(
+        self, quantities: Mapping[int, int], *, reason: str, reference: str, actor_id: int | None
+    ) -> dict[int, int] | None:
+        if connection.vendor != "postgresql":
+            return None  # SQLite has no data-modifying WITH; the caller writes the ledger
+        short: list[dict[str, int]] = []
+        result: dict[int, int] = {}
+        now = timezone.now()
+        block = transaction.atomic() if len(quantities) > 1 else nullcontext()
+        with block, connection.cursor() as cursor:
+            for product_id in sorted(quantities):  # fixed order: no deadlocks
+                wanted = quantities[product_id]
+                # The conditional UPDATE and its ledger row in one statement.
+                cursor.execute(
+                    "WITH taken AS ("
+                    " UPDATE catalog_product SET stock = stock - %s"
+                    " WHERE id = %s AND stock >= %s RETURNING id, name, stock) "
+                    "INSERT INTO catalog_stockmovement (product_id, product_name, reason, delta, "
+                    "resulting_stock, actor_id, note, reference, created_at) "
+                    "SELECT id, name, %s, %s, stock, %s, '', %s, %s FROM taken "
+                    "RETURNING resulting_stock",
+                    [wanted, product_id, wanted, reason, -wanted, actor_id, reference[:64], now],
+                )
+                row = cursor.fetchone()
+                if row is not None:
+                    result[product_id] = int(row[0])
+                    continue
+                cursor.execute("SELECT stock FROM catalog_product WHERE id = %s", [product_id])
+                current = cursor.fetchone()
+                short.append(
+                    {
+                        "product_id": product_id,
+                        "requested": wanted,
+                        "available": int(current[0]) if current else 0,
+                    }
+                )
+            if short and len(quantities) > 1:
+                transaction.set_rollback(True)
+        if short:
+            raise InsufficientStock("Not enough stock for some products.", lines=short)
+        return result
+
     # --- carts ----------------------------------------------------------------------------
     def cart_get(self, user_id: int) -> CartContents:
         with connection.cursor() as cursor:

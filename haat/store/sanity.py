@@ -268,6 +268,11 @@ class SanityStore:
 
         return self._retrying(attempt)
 
+    def stock_take_recorded(
+        self, quantities: Mapping[int, int], *, reason: str, reference: str, actor_id: int | None
+    ) -> dict[int, int] | None:
+        return None  # the ledger lives in Haat's database, not in the dataset
+
     # --- carts ----------------------------------------------------------------------------
     def cart_get(self, user_id: int) -> CartContents:
         doc = self.client.documents([cart_doc_id(user_id)]).get(cart_doc_id(user_id))

@@ -123,3 +123,36 @@ def test_concurrent_sales_never_oversell(make_product):
     assert sales.count() == 15
     # Each sale saw a different resulting stock: no two took the same unit.
     assert sorted(sales.values_list("resulting_stock", flat=True)) == list(range(15))
+
+
+def test_stock_take_writes_one_ledger_row_per_product(make_product, shopper):
+    from catalog.services import stock_take
+
+    a, b = make_product(stock=5), make_product(stock=2)
+    levels = stock_take(
+        quantities={a.pk: 2, b.pk: 1}, reason="reservation", reference="HT-1", actor=shopper
+    )
+    assert levels == {a.pk: 3, b.pk: 1}
+    rows = StockMovement.objects.filter(reference="HT-1").order_by("product_id")
+    assert [(r.product_id, r.delta, r.resulting_stock, r.reason, r.actor_id) for r in rows] == [
+        (a.pk, -2, 3, "reservation", shopper.pk),
+        (b.pk, -1, 1, "reservation", shopper.pk),
+    ]
+    assert all(r.product_name for r in rows)
+
+
+def test_stock_take_refusal_changes_nothing_and_writes_nothing(make_product):
+    from catalog.services import stock_take
+
+    a, b = make_product(stock=5), make_product(stock=1)
+    before = StockMovement.objects.count()
+    with pytest.raises(InsufficientStock) as refusal:
+        stock_take(quantities={a.pk: 2, b.pk: 2}, reason="reservation", reference="HT-2")
+    assert refusal.value.details["lines"] == [{"product_id": b.pk, "requested": 2, "available": 1}]
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.stock, b.stock) == (5, 1)
+    assert StockMovement.objects.count() == before
+    with pytest.raises(InsufficientStock):
+        stock_take(quantities={b.pk: 3}, reason="reservation", reference="HT-3")
+    assert StockMovement.objects.count() == before
