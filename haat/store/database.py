@@ -11,7 +11,7 @@ SQL is portable between SQLite (3.35+) and PostgreSQL, and uses placeholders onl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
@@ -94,81 +94,38 @@ class DatabaseStore:
             return str(row[0]), int(row[1])
 
     def stock_take(self, quantities: Mapping[int, int]) -> dict[int, int]:
-        # Ascending product id: every transaction locks rows in the same order, so two
-        # checkouts sharing products queue up instead of deadlocking.
-        short: list[dict[str, int]] = []
-        result: dict[int, int] = {}
-        # One product (the common case) is one statement: nothing to undo when it is refused,
-        # so no savepoint round trips while the row is locked. Several need all or nothing.
-        block = transaction.atomic() if len(quantities) > 1 else nullcontext()
-        with block, connection.cursor() as cursor:
-            for product_id in sorted(quantities):
-                wanted = quantities[product_id]
-                cursor.execute(
-                    "UPDATE catalog_product SET stock = stock - %s "
-                    "WHERE id = %s AND stock >= %s RETURNING stock",
-                    [wanted, product_id, wanted],
-                )
-                row = cursor.fetchone()
-                if row is not None:
-                    result[product_id] = int(row[0])
-                    continue
-                cursor.execute("SELECT stock FROM catalog_product WHERE id = %s", [product_id])
-                current = cursor.fetchone()
-                short.append(
-                    {
-                        "product_id": product_id,
-                        "requested": wanted,
-                        "available": int(current[0]) if current else 0,
-                    }
-                )
-            if short and len(quantities) > 1:
-                transaction.set_rollback(True)
-        if short:
-            raise InsufficientStock("Not enough stock for some products.", lines=short)
-        return result
+        def take(cursor: CursorWrapper, product_id: int, wanted: int) -> Any:
+            cursor.execute(
+                "UPDATE catalog_product SET stock = stock - %s "
+                "WHERE id = %s AND stock >= %s RETURNING stock",
+                [wanted, product_id, wanted],
+            )
+            return cursor.fetchone()
+
+        return _take_each(quantities, take)
 
     def stock_take_recorded(
         self, quantities: Mapping[int, int], *, reason: str, reference: str, actor_id: int | None
     ) -> dict[int, int] | None:
         if connection.vendor != "postgresql":
             return None  # SQLite has no data-modifying WITH; the caller writes the ledger
-        short: list[dict[str, int]] = []
-        result: dict[int, int] = {}
         now = timezone.now()
-        block = transaction.atomic() if len(quantities) > 1 else nullcontext()
-        with block, connection.cursor() as cursor:
-            for product_id in sorted(quantities):  # fixed order: no deadlocks
-                wanted = quantities[product_id]
-                # The conditional UPDATE and its ledger row in one statement.
-                cursor.execute(
-                    "WITH taken AS ("
-                    " UPDATE catalog_product SET stock = stock - %s"
-                    " WHERE id = %s AND stock >= %s RETURNING id, name, stock) "
-                    "INSERT INTO catalog_stockmovement (product_id, product_name, reason, delta, "
-                    "resulting_stock, actor_id, note, reference, created_at) "
-                    "SELECT id, name, %s, %s, stock, %s, '', %s, %s FROM taken "
-                    "RETURNING resulting_stock",
-                    [wanted, product_id, wanted, reason, -wanted, actor_id, reference[:64], now],
-                )
-                row = cursor.fetchone()
-                if row is not None:
-                    result[product_id] = int(row[0])
-                    continue
-                cursor.execute("SELECT stock FROM catalog_product WHERE id = %s", [product_id])
-                current = cursor.fetchone()
-                short.append(
-                    {
-                        "product_id": product_id,
-                        "requested": wanted,
-                        "available": int(current[0]) if current else 0,
-                    }
-                )
-            if short and len(quantities) > 1:
-                transaction.set_rollback(True)
-        if short:
-            raise InsufficientStock("Not enough stock for some products.", lines=short)
-        return result
+
+        def take(cursor: CursorWrapper, product_id: int, wanted: int) -> Any:
+            # The conditional UPDATE and its ledger row in one statement.
+            cursor.execute(
+                "WITH taken AS ("
+                " UPDATE catalog_product SET stock = stock - %s"
+                " WHERE id = %s AND stock >= %s RETURNING id, name, stock) "
+                "INSERT INTO catalog_stockmovement (product_id, product_name, reason, delta, "
+                "resulting_stock, actor_id, note, reference, created_at) "
+                "SELECT id, name, %s, %s, stock, %s, '', %s, %s FROM taken "
+                "RETURNING resulting_stock",
+                [wanted, product_id, wanted, reason, -wanted, actor_id, reference[:64], now],
+            )
+            return cursor.fetchone()
+
+        return _take_each(quantities, take)
 
     # --- carts ----------------------------------------------------------------------------
     def cart_get(self, user_id: int) -> CartContents:
@@ -289,6 +246,39 @@ class DatabaseStore:
                 [now, wishlist_id],
             )
             return WishlistContents(version + 1, tuple(after))
+
+
+def _take_each(
+    quantities: Mapping[int, int], take: Callable[[CursorWrapper, int, int], Any]
+) -> dict[int, int]:
+    """Run ``take`` (one conditional statement) per product in ascending id order, so every
+    transaction locks rows in the same order and two checkouts never deadlock. One product is
+    one statement with nothing to undo; several are all or nothing. A refusal lists every
+    short product."""
+    short: list[dict[str, int]] = []
+    result: dict[int, int] = {}
+    block = transaction.atomic() if len(quantities) > 1 else nullcontext()
+    with block, connection.cursor() as cursor:
+        for product_id in sorted(quantities):
+            wanted = quantities[product_id]
+            row = take(cursor, product_id, wanted)
+            if row is not None:
+                result[product_id] = int(row[0])
+                continue
+            cursor.execute("SELECT stock FROM catalog_product WHERE id = %s", [product_id])
+            current = cursor.fetchone()
+            short.append(
+                {
+                    "product_id": product_id,
+                    "requested": wanted,
+                    "available": int(current[0]) if current else 0,
+                }
+            )
+        if short and len(quantities) > 1:
+            transaction.set_rollback(True)
+    if short:
+        raise InsufficientStock("Not enough stock for some products.", lines=short)
+    return result
 
 
 def _locked_row(cursor: CursorWrapper, table: str, user_id: int) -> tuple[int, int]:
