@@ -10,6 +10,7 @@ from pydantic import Field, StrictInt
 
 from cart import selectors, services
 from haat.schemas import Money, PathProductId, ProductId, StrictSchema, money, shopper_id
+from haat.store import CartContents
 
 router = Router(tags=["cart"])
 
@@ -53,8 +54,8 @@ class RemoveLinesOut(CartOut):
     not_in_cart: list[int]
 
 
-def _cart(user_id: int) -> dict[str, Any]:
-    view = selectors.cart_get(user_id=user_id)
+def _cart(user_id: int, contents: CartContents | None = None) -> dict[str, Any]:
+    view = selectors.cart_get(user_id=user_id, contents=contents)
     return {
         "lines": [
             {
@@ -87,10 +88,10 @@ def cart_read(request: HttpRequest) -> dict[str, Any]:
     "/lines", response={200: CartOut}, summary="Add to the cart (adds to an existing line)"
 )
 def cart_add(request: HttpRequest, payload: AddLineIn) -> dict[str, Any]:
-    services.cart_add_line(
+    contents = services.cart_add_line(
         user_id=shopper_id(request), product_id=payload.product_id, quantity=payload.quantity
     )
-    return _cart(shopper_id(request))
+    return _cart(shopper_id(request), contents)
 
 
 @router.post("/lines/remove", response=RemoveLinesOut, summary="Remove the selected lines")
@@ -99,7 +100,7 @@ def cart_remove_selected(request: HttpRequest, payload: RemoveLinesIn) -> dict[s
         user_id=shopper_id(request), product_ids=payload.product_ids
     )
     return {
-        **_cart(shopper_id(request)),
+        **_cart(shopper_id(request), result.cart),
         "removed": result.removed,
         "not_in_cart": result.not_in_cart,
     }
@@ -109,13 +110,13 @@ def cart_remove_selected(request: HttpRequest, payload: RemoveLinesIn) -> dict[s
 def cart_set(
     request: HttpRequest, product_id: Path[PathProductId], payload: SetQuantityIn
 ) -> dict[str, Any]:
-    services.cart_set_quantity(
+    contents = services.cart_set_quantity(
         user_id=shopper_id(request), product_id=product_id, quantity=payload.quantity
     )
-    return _cart(shopper_id(request))
+    return _cart(shopper_id(request), contents)
 
 
 @router.delete("/lines/{product_id}", response=CartOut, summary="Remove one line")
 def cart_remove(request: HttpRequest, product_id: Path[PathProductId]) -> dict[str, Any]:
-    services.cart_remove_line(user_id=shopper_id(request), product_id=product_id)
-    return _cart(shopper_id(request))
+    contents = services.cart_remove_line(user_id=shopper_id(request), product_id=product_id)
+    return _cart(shopper_id(request), contents)

@@ -8,11 +8,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from cart.selectors import cart_contents
 from catalog import selectors
 from catalog.models import Product
-from haat.http import signed_in_user_id
-from wishlist.selectors import wishlist_contents
+from haat.context_processors import request_shopper_state
 
 
 def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
@@ -43,10 +41,10 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def product(request: HttpRequest, slug: str) -> HttpResponse:
     item = selectors.product_get_published(slug=slug)
-    in_cart, in_wishlist = 0, False
-    if request.user.is_authenticated:
-        in_cart = cart_contents(user_id=signed_in_user_id(request)).lines.get(item.pk, 0)
-        in_wishlist = item.pk in wishlist_contents(user_id=signed_in_user_id(request)).product_ids
+    # The header needs the same state: read it once for both.
+    state = request_shopper_state(request) or {"cart": {}, "wishlist": []}
+    in_cart = state["cart"].get(str(item.pk), 0)
+    in_wishlist = item.pk in state["wishlist"]
     stock = selectors.availability(
         stock=item.stock, in_cart=in_cart, is_published=item.is_published
     )

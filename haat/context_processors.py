@@ -5,7 +5,6 @@ Everything is lazy and computed once: a page that never renders it costs no quer
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -35,13 +34,19 @@ def shopper_state(user_id: int) -> dict[str, Any]:
     }
 
 
-def shop(request: HttpRequest) -> dict[str, Any]:
+def request_shopper_state(request: HttpRequest) -> dict[str, Any] | None:
+    """The signed-in shopper's state, read once per request (views and the header share it)."""
     user = getattr(request, "user", None)
-    user_id = user.pk if user is not None and user.is_authenticated else None
+    if user is None or not user.is_authenticated:
+        return None
+    if not hasattr(request, "_haat_shopper_state"):
+        request._haat_shopper_state = shopper_state(user.pk)  # type: ignore[attr-defined]
+    return request._haat_shopper_state  # type: ignore[attr-defined]
 
-    @cache
+
+def shop(request: HttpRequest) -> dict[str, Any]:
     def state() -> dict[str, Any] | None:
-        return shopper_state(user_id) if user_id else None
+        return request_shopper_state(request)
 
     currency = shop_currency()
     return {
