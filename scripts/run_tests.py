@@ -72,7 +72,12 @@ def main() -> int:
     servers: list = []
     failures = 0
     failures += run("SQLite", ["-m", "not postgres", *extra], base_env) != 0
-    pg_env = dict(base_env, DATABASE_URL=postgres_url(servers))
+    # A test database of this run's own: two `make test` runs on one server don't collide.
+    pg_env = dict(
+        base_env,
+        DATABASE_URL=postgres_url(servers),
+        TEST_DATABASE_NAME=os.environ.get("TEST_DATABASE_NAME", f"test_haat_{os.getpid()}"),
+    )
     failures += run("PostgreSQL", ["-m", "not browser and not quality", *extra], pg_env) != 0
     # The whole storefront again with STORE_BACKEND=sanity, against the local stand-in for
     # Sanity's HTTP API (Node: groq-js + @sanity/mutator), on PostgreSQL for the concurrency tests.
