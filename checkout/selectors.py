@@ -5,14 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from cart.services import validate_quantity
-from haat.errors import DomainError, ProductNotFound
+from haat.errors import DomainError, InsufficientStock, ProductNotFound
 from haat.store import get_store
 
 
 class EmptySelection(DomainError):
     code = "empty_selection"
     http_status = 400
+
+
+class QuantityLimitExceeded(DomainError):
+    """More units of one product than one order may hold (CHECKOUT_MAX_UNITS_PER_PRODUCT)."""
+
+    code = "quantity_limit_exceeded"
+    http_status = 409
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,7 @@ class CheckoutItem:
     quantity: int
     stock: int
     is_published: bool
+    limit: int  # most units of this product one order may hold
 
     @property
     def available(self) -> int:
@@ -34,6 +44,8 @@ class CheckoutItem:
     def problem(self) -> str:
         if not self.is_published:
             return "unavailable"
+        if self.quantity > self.limit:
+            return "over_limit"
         if self.quantity > self.stock:
             return "short"
         return ""
@@ -80,6 +92,7 @@ def checkout_preview(
         wanted = {pid: lines[pid] for pid in dict.fromkeys(product_ids or []) if pid in lines}
     if not wanted:
         raise EmptySelection("Choose at least one item to check out.")
+    limit = settings.CHECKOUT_MAX_UNITS_PER_PRODUCT
     products = store.products(wanted)
     if buy_now is not None and buy_now[0] not in products:
         raise ProductNotFound("That product could not be found.", product_id=buy_now[0])
@@ -87,7 +100,9 @@ def checkout_preview(
     for product_id, quantity in wanted.items():
         product = products.get(product_id)
         if product is None:
-            items.append(CheckoutItem(product_id, "Removed product", "", "", 0, quantity, 0, False))
+            items.append(
+                CheckoutItem(product_id, "Removed product", "", "", 0, quantity, 0, False, limit)
+            )
             continue
         items.append(
             CheckoutItem(
@@ -99,6 +114,48 @@ def checkout_preview(
                 quantity=quantity,
                 stock=product.stock,
                 is_published=product.is_published,
+                limit=limit,
             )
         )
     return CheckoutPreview(items, buy_now is not None)
+
+
+def insufficient_stock(items: list[dict[str, object]]) -> InsufficientStock:
+    """The refusal of a checkout some of whose lines are short or unavailable."""
+    return InsufficientStock(
+        "Some items are not available in the quantity you asked for. Nothing was reserved.",
+        items=items,
+    )
+
+
+def checkout_refusal(preview: CheckoutPreview) -> DomainError | None:
+    """Why this checkout may not be placed, itemised; None when it may. Lines over the
+    per-order limit are refused first: no amount of stock would make them acceptable."""
+    over = [item for item in preview.problems if item.problem == "over_limit"]
+    if over:
+        return QuantityLimitExceeded(
+            f"One order can hold at most {over[0].limit} units of a product. "
+            "Lower the quantity; nothing was reserved.",
+            items=[
+                {
+                    "product_id": item.product_id,
+                    "name": item.name,
+                    "requested": item.quantity,
+                    "limit": item.limit,
+                }
+                for item in over
+            ],
+        )
+    if preview.problems:
+        return insufficient_stock(
+            [
+                {
+                    "product_id": item.product_id,
+                    "name": item.name,
+                    "requested": item.quantity,
+                    "available": item.available,
+                }
+                for item in preview.problems
+            ]
+        )
+    return None

@@ -9,18 +9,26 @@ ledger services: a reservation takes units (``reservation``), a release gives th
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from cart.services import cart_remove_quantities
-from catalog.models import StockMovement
+from catalog.models import Product, StockMovement
 from catalog.services import stock_return, stock_take
 from checkout.models import Reservation
-from checkout.selectors import checkout_preview
-from haat.errors import InsufficientStock
+from checkout.selectors import (
+    CheckoutPreview,
+    checkout_preview,
+    checkout_refusal,
+    insufficient_stock,
+)
+from haat.errors import DomainError, InsufficientStock
 from orders.models import Order, OrderLine
 from payments.gateways import GatewayError, get_gateway
 
@@ -33,11 +41,19 @@ REFUNDED_NO_STOCK = (
 )
 
 
-def _refusal(items: list[dict[str, object]]) -> InsufficientStock:
-    return InsufficientStock(
-        "Some items are not available in the quantity you asked for. Nothing was reserved.",
-        items=items,
-    )
+class CheckoutInProgress(DomainError):
+    """Another checkout of the same shopper is holding stock right now (the database allows one
+    active reservation per shopper)."""
+
+    code = "checkout_in_progress"
+    http_status = 409
+
+
+class CheckoutReplaced(DomainError):
+    """A newer checkout of the same shopper replaced this one while its payment page opened."""
+
+    code = "checkout_replaced"
+    http_status = 409
 
 
 def checkout_start(
@@ -51,74 +67,52 @@ def checkout_start(
 ) -> Order:
     """Re-check stock, reserve it with a pending order, and open a payment session.
 
-    ``success_url`` and ``cancel_url`` may contain ``{ORDER_ID}``; ``success_url`` may contain
-    ``{CHECKOUT_SESSION_ID}`` (filled in by the gateway)."""
+    One checkout per shopper: the shopper's earlier unpaid orders (they went back and started
+    again) are cancelled and their units returned in the same transaction that reserves the new
+    one, under a lock on the shopper's row, so concurrent checkouts of one shopper queue up and
+    the newest wins. ``success_url`` and ``cancel_url`` may contain ``{ORDER_ID}``;
+    ``success_url`` may contain ``{CHECKOUT_SESSION_ID}`` (filled in by the gateway)."""
     preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
     # Short? Stock may be held by reservations that ran out without any event: put it back on
     # the shelf and look again (only then, to keep the common path short).
     if preview.problems and reservations_release_expired(product_ids=list(preview.quantities)):
         preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
-    if preview.problems:
-        raise _refusal(
-            [
-                {
-                    "product_id": item.product_id,
-                    "name": item.name,
-                    "requested": item.quantity,
-                    "available": item.available,
-                }
-                for item in preview.problems
-            ]
-        )
-    # One checkout at a time: an earlier unpaid checkout (the shopper went back and started
-    # again) gives its stock back now rather than when it expires.
-    for earlier in Order.objects.filter(user_id=user_id, status=Order.Status.PENDING).values_list(
-        "pk", flat=True
-    ):
-        order_abandon(order_id=earlier, reason="Replaced by a newer checkout.")
+    refusal = checkout_refusal(preview)
+    if refusal is not None:
+        raise refusal
     gateway = get_gateway()
     expires_at = timezone.now() + timedelta(minutes=settings.CHECKOUT_RESERVATION_MINUTES)
-    names = {item.product_id: item.name for item in preview.items}
-    try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                user_id=user_id,
-                source=Order.Source.BUY_NOW if preview.buy_now else Order.Source.CART,
-                currency=settings.SHOP_CURRENCY,
-                total_minor=preview.total_minor,
-                gateway=gateway.name,
-                **{f"delivery_{key}": value for key, value in (delivery or {}).items()},
-            )
-            OrderLine.objects.bulk_create(
-                OrderLine(
-                    order=order,
-                    product_id=item.product_id,
-                    product_ref=item.product_id,
-                    product_name=item.name,
-                    product_slug=item.slug,
-                    unit_price_minor=item.unit_price_minor,
-                    quantity=item.quantity,
-                )
-                for item in preview.items
-            )
-            Reservation.objects.create(order=order, expires_at=expires_at)
-            # Last in the transaction: the product rows stay locked only from here to commit.
-            stock_take(
-                quantities=preview.quantities,
-                reason=StockMovement.Reason.RESERVATION,
-                reference=order.number,
-            )
-    except InsufficientStock as refusal:
+    order, replaced, refused = _replace_and_reserve(
+        user_id=user_id,
+        preview=preview,
+        gateway_name=gateway.name,
+        expires_at=expires_at,
+        delivery=delivery,
+    )
+    for earlier in replaced:  # outside the transaction: the gateway may be slow
+        if earlier.payment_session_id:
+            get_gateway(earlier.gateway).expire_session(earlier.payment_session_id)
+    if isinstance(refused, InsufficientStock):
         # Someone else took the units between the re-check and the reservation.
-        raise _refusal(
+        names = {item.product_id: item.name for item in preview.items}
+        raise insufficient_stock(
             [
                 {**line, "name": names.get(line["product_id"], "")}
-                for line in refusal.details.get("lines", [])
+                for line in refused.details.get("lines", [])
             ]
-        ) from None
+        )
+    if order is None:
+        # Only the one-active-reservation constraint refuses this way: another checkout of this
+        # shopper got in without seeing this one.
+        raise CheckoutInProgress(
+            "Another checkout of yours is holding items right now. Nothing was reserved; "
+            "please try again in a moment."
+        )
+
+    order_id = order.pk
 
     def fill(url: str) -> str:
-        return url.replace("{ORDER_ID}", str(order.pk))
+        return url.replace("{ORDER_ID}", str(order_id))
 
     try:
         session = gateway.create_session(
@@ -131,8 +125,118 @@ def checkout_start(
     except GatewayError:
         order_cancel(order_id=order.pk, reason="The payment page could not be opened.")
         raise
-    order.payment_session_id, order.payment_url = session.id, session.url
-    order.save(update_fields=["payment_session_id", "payment_url", "updated_at"])
+    with transaction.atomic():
+        # Under the order's lock: a newer checkout that cancels this order either sees the
+        # session id (and closes the session) or this sees the cancellation.
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        order.payment_session_id, order.payment_url = session.id, session.url
+        order.save(update_fields=["payment_session_id", "payment_url", "updated_at"])
+    if order.status != Order.Status.PENDING:
+        gateway.expire_session(session.id)
+        raise CheckoutReplaced(
+            "A newer checkout of yours replaced this one; it holds your items now."
+        )
+    return order
+
+
+def _replace_and_reserve(
+    *,
+    user_id: int,
+    preview: CheckoutPreview,
+    gateway_name: str,
+    expires_at: datetime,
+    delivery: dict[str, str] | None,
+) -> tuple[Order | None, list[Order], InsufficientStock | IntegrityError | None]:
+    """One transaction: cancel the shopper's earlier unpaid orders, reserve the new one.
+    Returns (the new order or None, the cancelled orders, why it was refused or None)."""
+    reserve = partial(
+        _reserve,
+        user_id=user_id,
+        preview=preview,
+        gateway_name=gateway_name,
+        expires_at=expires_at,
+        delivery=delivery,
+    )
+    try:
+        with transaction.atomic():
+            replaced = _cancel_earlier_checkouts(user_id=user_id, product_ids=preview.quantities)
+            if not replaced:
+                return reserve(), [], None
+            try:
+                # A refusal keeps the earlier orders' release: units given back to a store
+                # outside this database (Sanity) are not rolled back with it.
+                with transaction.atomic():
+                    return reserve(), replaced, None
+            except (InsufficientStock, IntegrityError) as refused:
+                return None, replaced, refused
+    except (InsufficientStock, IntegrityError) as refused:
+        return None, [], refused
+
+
+def _cancel_earlier_checkouts(*, user_id: int, product_ids: Iterable[int]) -> list[Order]:
+    """Lock the shopper's row (serialising their checkouts) and cancel their unpaid orders,
+    returning the units. Returns the cancelled orders. Caller holds a transaction."""
+    list(User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True))
+    earlier = list(
+        Order.objects.select_for_update()
+        .filter(user_id=user_id, status=Order.Status.PENDING)
+        .order_by("pk")
+    )
+    if not earlier:
+        return []
+    # Returning the earlier units and taking the new ones touch two sets of products: lock
+    # them all first, in ascending id like every other stock change, so two shoppers swapping
+    # checkouts over the same products queue up instead of deadlocking.
+    involved = set(product_ids)
+    for order in earlier:
+        involved.update(_quantities(order))
+    list(
+        Product.objects.select_for_update()
+        .filter(pk__in=involved)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for order in earlier:
+        _order_cancel_locked(order, reason="Replaced by a newer checkout.")
+    return earlier
+
+
+def _reserve(
+    *,
+    user_id: int,
+    preview: CheckoutPreview,
+    gateway_name: str,
+    expires_at: datetime,
+    delivery: dict[str, str] | None,
+) -> Order:
+    """Write the pending order and its reservation, and take the units (caller's transaction)."""
+    order = Order.objects.create(
+        user_id=user_id,
+        source=Order.Source.BUY_NOW if preview.buy_now else Order.Source.CART,
+        currency=settings.SHOP_CURRENCY,
+        total_minor=preview.total_minor,
+        gateway=gateway_name,
+        **{f"delivery_{key}": value for key, value in (delivery or {}).items()},
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            product_id=item.product_id,
+            product_ref=item.product_id,
+            product_name=item.name,
+            product_slug=item.slug,
+            unit_price_minor=item.unit_price_minor,
+            quantity=item.quantity,
+        )
+        for item in preview.items
+    )
+    Reservation.objects.create(order=order, user_id=user_id, expires_at=expires_at)
+    # Last in the transaction: the product rows stay locked only from here to commit.
+    stock_take(
+        quantities=preview.quantities,
+        reason=StockMovement.Reason.RESERVATION,
+        reference=order.number,
+    )
     return order
 
 
@@ -180,13 +284,18 @@ def order_cancel(*, order_id: int, reason: str) -> Order:
     Orders already paid, refunded or cancelled stay as they are."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
-        if order.status != Order.Status.PENDING:
-            return order
-        _release_reservation(order, reason=reason)
-        order.status = Order.Status.CANCELLED
-        order.status_reason = reason[:255]
-        order.save(update_fields=["status", "status_reason", "updated_at"])
+        _order_cancel_locked(order, reason=reason)
         return order
+
+
+def _order_cancel_locked(order: Order, *, reason: str) -> None:
+    """Cancel a pending order whose row the caller has locked, returning its units."""
+    if order.status != Order.Status.PENDING:
+        return
+    _release_reservation(order, reason=reason)
+    order.status = Order.Status.CANCELLED
+    order.status_reason = reason[:255]
+    order.save(update_fields=["status", "status_reason", "updated_at"])
 
 
 def order_abandon(*, order_id: int, reason: str) -> Order:

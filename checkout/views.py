@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.views import safe_next_url
 from checkout import services
 from checkout.forms import DeliveryForm
-from checkout.selectors import checkout_preview
+from checkout.selectors import QuantityLimitExceeded, checkout_preview
 from haat.errors import DomainError, InsufficientStock
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import signed_in_user_id
@@ -90,7 +90,7 @@ def start(request: HttpRequest) -> HttpResponse:
             delivery=form.cleaned_data,
             **_selection(request.POST),
         )
-    except InsufficientStock as refusal:
+    except (InsufficientStock, QuantityLimitExceeded) as refusal:
         messages.error(request, refusal.message)
         # The review again, now showing each problem line; the delivery details stay filled in.
         return _review_page(request, request.POST, form)

@@ -279,6 +279,11 @@ CART_MAX_LINE_QUANTITY = env_int("CART_MAX_LINE_QUANTITY", 10_000)
 # --- Checkout and payments ------------------------------------------------------------
 # How long stock is held for an unpaid order. Stripe Checkout accepts 30 minutes to 24 hours.
 CHECKOUT_RESERVATION_MINUTES = env_int("CHECKOUT_RESERVATION_MINUTES", 30)
+# Most units of one product one order may hold (Saleor's default), so no single shopper can
+# hold a product's whole stock while paying.
+CHECKOUT_MAX_UNITS_PER_PRODUCT = env_int("CHECKOUT_MAX_UNITS_PER_PRODUCT", 50)
+if CHECKOUT_MAX_UNITS_PER_PRODUCT < 1:
+    raise ImproperlyConfigured("CHECKOUT_MAX_UNITS_PER_PRODUCT must be at least 1.")
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "test")
 if PAYMENT_GATEWAY not in {"test", "stripe"}:
     raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'test' or 'stripe'")

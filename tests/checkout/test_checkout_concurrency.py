@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -90,3 +91,44 @@ def test_concurrent_multi_product_checkouts_never_deadlock(make_user, make_produ
     assert len(created) == 24
     for product in (a, b, c):
         assert Product.objects.get(pk=product.pk).stock == 16
+
+
+def test_shoppers_swapping_checkouts_over_the_same_products_never_deadlock(
+    make_user, make_product, monkeypatch
+):
+    """Each shopper's new checkout returns the units of their earlier one and takes others in
+    one transaction. Here A's earlier order holds P1 and A now buys P2, while B's holds P2 and
+    B now buys P1: both transactions are held between the release and the take, which would
+    deadlock unless every product involved is locked up front in one order."""
+    import checkout.services as services
+
+    first, second = make_product(stock=5), make_product(stock=5)
+    a, b = make_user(), make_user()
+    checkout_start(user_id=a.pk, buy_now=(first.pk, 1), **URLS)
+    checkout_start(user_id=b.pk, buy_now=(second.pk, 1), **URLS)
+    both_released = threading.Barrier(2, timeout=2)
+    cancel = services._order_cancel_locked
+
+    def cancel_then_wait(order, *, reason):
+        cancel(order, reason=reason)
+        # A broken barrier: the other one is (rightly) waiting for our locks.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_released.wait()
+
+    monkeypatch.setattr(services, "_order_cancel_locked", cancel_then_wait)
+
+    def attempt(shopper_and_product):
+        shopper, product = shopper_and_product
+        try:
+            return checkout_start(user_id=shopper.pk, buy_now=(product.pk, 1), **URLS).pk
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        created = list(pool.map(attempt, [(a, second), (b, first)]))
+    assert len(created) == 2
+    assert Reservation.objects.filter(status="active").count() == 2
+    assert (Product.objects.get(pk=first.pk).stock, Product.objects.get(pk=second.pk).stock) == (
+        4,
+        4,
+    )
