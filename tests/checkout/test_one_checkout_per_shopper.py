@@ -105,12 +105,12 @@ def test_fifty_concurrent_buy_nows_by_one_shopper_leave_one_live_reservation(
     assert [(r.live_reservations, r.held_units) for r in rounds] == [(1, UNITS)] * ROUNDS
     # The one that holds stock is the shopper's newest order, and only it can still be paid.
     newest = Order.objects.filter(user=shopper).order_by("-pk").first()
-    assert newest is not None
-    live = Reservation.objects.get(status="active", order__user=shopper)
+    holding = Reservation.objects.get(status="active", order__user=shopper)
+    assert newest is not None and holding.order_id == newest.pk
     pending = Order.objects.filter(user=shopper, status=Order.Status.PENDING)
-    assert list(pending.values_list("pk", flat=True)) == [live.order_id]
+    assert list(pending.values_list("pk", flat=True)) == [newest.pk]
     open_sessions = TestPaymentSession.objects.filter(order__user=shopper, status="open")
-    assert list(open_sessions.values_list("order_id", flat=True)) == [live.order_id]
+    assert list(open_sessions.values_list("order_id", flat=True)) == [newest.pk]
     # Every released unit came back through the ledger.
     assert Product.objects.get(pk=product.pk).stock == STOCK - UNITS
     ledger = StockMovement.objects.filter(product=product).aggregate(total=Sum("delta"))["total"]
