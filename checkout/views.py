@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.views import safe_next_url
 from checkout import services
@@ -18,6 +18,7 @@ from checkout.selectors import QuantityLimitExceeded, checkout_preview
 from haat.errors import DomainError, InsufficientStock
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import signed_in_user_id
+from orders.models import Order
 from orders.selectors import order_get
 
 
@@ -118,22 +119,41 @@ def success(request: HttpRequest) -> HttpResponse:
     return redirect(order.get_absolute_url())
 
 
-@require_GET
-@login_required
-def cancel(request: HttpRequest) -> HttpResponse:
-    """The shopper left the payment page: release the reserved stock at once."""
-    try:
-        order = order_get(
-            user_id=signed_in_user_id(request), order_id=form_product_id(request.GET.get("order"))
-        )
-    except DomainError:
-        return redirect("cart:page")
-    services.order_abandon(order_id=order.pk, reason="You cancelled the payment.")
+def _back_to_shop(order: Order) -> HttpResponse:
+    """Where a shopper who gave up on paying returns: the product (Buy Now) or the cart."""
     if order.source == order.Source.BUY_NOW:
-        messages.info(request, "Payment cancelled. Nothing was charged.")
         line = order.lines.first()
         if line and line.product_slug:
             return redirect("catalog:product", slug=line.product_slug)
         return redirect("catalog:home")
-    messages.info(request, "Payment cancelled. Nothing was charged; your cart is as it was.")
     return redirect("cart:page")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def cancel(request: HttpRequest) -> HttpResponse:
+    """Where the payment page's "back" link lands. A GET changes nothing, whoever linked to
+    it: it shows the pending order with two choices, back to payment or cancel. Only the POST
+    (with its CSRF token) cancels the order and puts the held units back on sale."""
+    data = request.POST if request.method == "POST" else request.GET
+    try:
+        order = order_get(
+            user_id=signed_in_user_id(request), order_id=form_product_id(data.get("order"))
+        )
+    except DomainError:
+        return redirect("cart:page")
+    if request.method == "GET":
+        if order.status == order.Status.PENDING:
+            return render(request, "checkout/cancel.html", {"order": order})
+        if order.status == order.Status.CANCELLED:
+            messages.info(request, f"Order {order.number} is cancelled. Nothing was charged.")
+            return _back_to_shop(order)
+        return redirect(order.get_absolute_url())
+    order = services.order_abandon(order_id=order.pk, reason="You cancelled the payment.")
+    if order.status != order.Status.CANCELLED:  # paid meanwhile: the payment stands
+        return redirect(order.get_absolute_url())
+    if order.source == order.Source.BUY_NOW:
+        messages.info(request, "Payment cancelled. Nothing was charged.")
+    else:
+        messages.info(request, "Payment cancelled. Nothing was charged; your cart is as it was.")
+    return _back_to_shop(order)

@@ -93,6 +93,33 @@ def test_declined_card_leaves_stock_and_cart_unchanged(
     expect(page.locator("[data-line]")).to_have_count(2)
 
 
+def test_leaving_the_payment_page_asks_before_cancelling(
+    page, two_in_cart, shopper, sign_in, screenshot
+):
+    kettle, mug = two_in_cart
+    sign_in(page.context, shopper)
+    page.goto("/cart/")
+    page.get_by_role("button", name="Proceed to checkout (2)").click()
+    fill_delivery(page)
+    page.get_by_role("button", name="Place order and pay").click()
+    expect(page).to_have_url(re.compile(r"/payments/test/cs_test_"))
+    page.get_by_role("button", name="Cancel and return to the shop").click()
+    expect(page).to_have_url(re.compile(r"/checkout/cancel/\?order=\d+$"))
+    expect(page.get_by_role("heading", name="You left the payment page")).to_be_visible()
+    screenshot(page, "cancel-choice")
+    assert (stock(kettle), stock(mug)) == (3, 3)  # still held: landing here changed nothing
+    assert Order.objects.get().status == Order.Status.PENDING
+    page.get_by_role("link", name="Return to payment").click()
+    expect(page).to_have_url(re.compile(r"/payments/test/cs_test_"))
+    page.get_by_role("button", name="Cancel and return to the shop").click()
+    page.get_by_role("button", name="Cancel the order").click()
+    expect(page).to_have_url(re.compile(r"/cart/$"))
+    expect(page.locator("[data-toasts]")).to_contain_text("Payment cancelled")
+    expect(page.locator("[data-line]")).to_have_count(2)
+    assert (stock(kettle), stock(mug)) == (5, 4)
+    assert Order.objects.get().status == Order.Status.CANCELLED
+
+
 def test_checkout_refused_when_stock_ran_out(page, two_in_cart, shopper, sign_in):
     from catalog.services import stock_adjust
 

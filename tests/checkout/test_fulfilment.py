@@ -216,15 +216,6 @@ def test_success_page_of_an_unpaid_order_does_not_fulfil(
     assert stock(product) == 3
 
 
-def test_cancel_page_releases(start, shopper, make_product, shopper_client):
-    product = make_product(stock=5)
-    order = start(shopper, buy_now=(product.pk, 2))
-    shopper_client.get(f"/checkout/cancel/?order={order.pk}")
-    order.refresh_from_db()
-    assert order.status == Order.Status.CANCELLED
-    assert stock(product) == 5
-
-
 def test_events_for_unknown_orders_are_recorded_and_ignored(db):
     payload, header = signed_event(
         "checkout.session.completed",
