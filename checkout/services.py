@@ -31,6 +31,7 @@ from checkout.selectors import (
 from haat.errors import DomainError, InsufficientStock
 from orders.models import Order, OrderLine
 from payments.gateways import GatewayError, get_gateway
+from payments.selectors import payment_mismatches
 
 log = logging.getLogger(__name__)
 
@@ -386,8 +387,22 @@ def checkout_confirm(*, order: Order) -> Order:
         state = get_gateway(order.gateway).retrieve_session(order.payment_session_id)
     except GatewayError:
         return order  # the webhook will settle it
-    if state.order_id == order.pk and state.payment_status == "paid":
-        order_fulfil(order_id=order.pk, payment_reference=state.payment_reference)
+    if state.payment_status != "paid":
+        return order_settle(order_id=order.pk)
+    mismatch = payment_mismatches(
+        order,
+        gateway_name=order.gateway,
+        order_id=state.order_id,
+        amount_minor=state.amount_minor,
+        currency=state.currency,
+        session_id=state.id,
+        payment_reference=state.payment_reference,
+    )
+    if mismatch:
+        # Left for staff: the gateway's paid event for this session is recorded as a mismatch.
+        log.warning("Session %s does not match order %s: %s", state.id, order.pk, mismatch)
+        return order
+    order_fulfil(order_id=order.pk, payment_reference=state.payment_reference)
     return order_settle(order_id=order.pk)
 
 

@@ -22,6 +22,7 @@ class OrderLineInline(admin.TabularInline):
         return format_money(obj.line_total_minor) if obj.pk else ""
 
 
+# payments/admin.py extends this page with the order's payment events ("needs attention").
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = (

@@ -6,6 +6,18 @@ from __future__ import annotations
 from django.db import models
 
 
+class EventOutcome(models.TextChoices):
+    """What a verified payment event did."""
+
+    FULFILLED = "fulfilled", "Payment applied to the order"
+    WAITING = "waiting", "Payment not settled yet"
+    RELEASED = "released", "Failure applied: reservation released"
+    MISMATCH = "mismatch", "Does not match its order: not applied"
+    NO_ORDER = "no_order", "No such order"
+    IGNORED = "ignored", "Event type not used"
+    DUPLICATE = "duplicate", "Already received"  # answered, never stored twice
+
+
 class PaymentEvent(models.Model):
     gateway = models.CharField(max_length=20)
     event_id = models.CharField(max_length=255)
@@ -13,11 +25,23 @@ class PaymentEvent(models.Model):
     order = models.ForeignKey(
         "orders.Order", on_delete=models.SET_NULL, null=True, related_name="payment_events"
     )
-    outcome = models.CharField(max_length=255, blank=True)
+    outcome = models.CharField(max_length=20, choices=EventOutcome.choices, blank=True)
+    detail = models.CharField(max_length=255, blank=True)
+    # On a mismatch, each field that differs: {"amount": {"event": 100, "order": 558900}, ...}
+    mismatch = models.JSONField(default=dict, blank=True)
+    # Staff should look at it (a mismatch); cleared when they mark it reviewed.
+    needs_attention = models.BooleanField(default=False)
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            models.Index(
+                fields=["order"],
+                condition=models.Q(needs_attention=True),
+                name="payment_event_attention",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["gateway", "event_id"], name="payment_event_once")
         ]

@@ -6,7 +6,9 @@ order. The test gateway's hosted page produces Stripe-format signed events and f
 
 from __future__ import annotations
 
+import logging
 import secrets
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -14,7 +16,10 @@ from checkout.services import order_cancel, order_fulfil, order_settle
 from orders.models import Order
 from payments.gateways import PaymentEventData, get_gateway
 from payments.gateways.test import CARD_OUTCOMES, session_object, signed_event
-from payments.models import PaymentEvent, TestPaymentSession
+from payments.models import EventOutcome, PaymentEvent, TestPaymentSession
+from payments.selectors import event_mismatches, event_order
+
+log = logging.getLogger(__name__)
 
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 FAILED_EVENTS = {
@@ -24,9 +29,20 @@ FAILED_EVENTS = {
 }
 
 
-def webhook_receive(*, gateway_name: str, payload: bytes, signature: str) -> str:
-    """Verify and apply one event. Raises ``InvalidSignature`` (and changes nothing) when the
-    signature is missing, wrong or stale. Returns what happened, for the log and the tests."""
+REASONS = {
+    "checkout.session.expired": "The payment session expired.",
+    "checkout.session.async_payment_failed": "The payment failed.",
+    "payment_intent.payment_failed": "The payment was declined.",
+}
+
+
+def webhook_receive(*, gateway_name: str, payload: bytes, signature: str) -> EventOutcome:
+    """Verify and apply one event. Raises ``InvalidSignature`` (signature missing, wrong or
+    stale) or ``MalformedEvent`` (signed, but not a readable event), changing nothing.
+
+    Each event is recorded once by its id; a repeat is answered ``duplicate`` and ignored. An
+    event that does not match its order (session, order id, amount, currency) is recorded
+    as ``mismatch`` for staff, and neither fulfils nor cancels anything."""
     event = get_gateway(gateway_name).parse_event(payload, signature)
     with transaction.atomic():
         try:
@@ -35,38 +51,50 @@ def webhook_receive(*, gateway_name: str, payload: bytes, signature: str) -> str
                     gateway=gateway_name, event_id=event.id, type=event.type, order_id=None
                 )
         except IntegrityError:
-            return "duplicate"
-        outcome = _apply(event)
-        record.order_id = event.order_id if _order_exists(event.order_id) else None
-        record.outcome = outcome[:255]
-        record.save(update_fields=["order", "outcome"])
-    if event.order_id and outcome.startswith("fulfilled"):
-        order_settle(order_id=event.order_id)
+            return EventOutcome.DUPLICATE
+        order = event_order(event, gateway_name=gateway_name)
+        outcome, detail, mismatch = _apply(event, order, gateway_name=gateway_name)
+        record.order = order
+        record.outcome, record.detail, record.mismatch = outcome, detail[:255], mismatch
+        record.needs_attention = bool(mismatch)
+        record.save(update_fields=["order", "outcome", "detail", "mismatch", "needs_attention"])
+    if mismatch:
+        log.warning(
+            "Payment event %s %s does not match order %s: %s",
+            gateway_name,
+            event.id,
+            order.pk if order else None,
+            mismatch,
+        )
+    if order is not None and outcome == EventOutcome.FULFILLED:
+        order_settle(order_id=order.pk)
     return outcome
 
 
-def _order_exists(order_id: int | None) -> bool:
-    return order_id is not None and Order.objects.filter(pk=order_id).exists()
-
-
-def _apply(event: PaymentEventData) -> str:
-    if not _order_exists(event.order_id):
-        return "ignored: no such order"
-    assert event.order_id is not None
+def _apply(
+    event: PaymentEventData, order: Order | None, *, gateway_name: str
+) -> tuple[EventOutcome, str, dict[str, Any]]:
+    if event.type not in PAID_EVENTS and event.type not in FAILED_EVENTS:
+        return EventOutcome.IGNORED, "", {}
+    if order is None:
+        return EventOutcome.NO_ORDER, f"No order {event.order_id}.", {}
+    mismatch = event_mismatches(event, order, gateway_name=gateway_name)
+    if mismatch:
+        return EventOutcome.MISMATCH, "Differs in " + ", ".join(sorted(mismatch)) + ".", mismatch
     if event.type in PAID_EVENTS:
         if event.type == "checkout.session.completed" and event.payment_status != "paid":
-            return "waiting: payment not yet settled"
-        order = order_fulfil(order_id=event.order_id, payment_reference=event.payment_reference)
-        return f"fulfilled: order {order.status}"
-    if event.type in FAILED_EVENTS:
-        reason = {
-            "checkout.session.expired": "The payment session expired.",
-            "checkout.session.async_payment_failed": "The payment failed.",
-            "payment_intent.payment_failed": "The payment was declined.",
-        }[event.type]
-        order = order_cancel(order_id=event.order_id, reason=reason)
-        return f"released: order {order.status}"
-    return "ignored: event type"
+            return EventOutcome.WAITING, "The payment is not settled yet.", {}
+        order = order_fulfil(order_id=order.pk, payment_reference=event.payment_reference)
+        return EventOutcome.FULFILLED, f"Order {order.get_status_display().lower()}.", {}
+    order = order_cancel(order_id=order.pk, reason=REASONS[event.type])
+    return EventOutcome.RELEASED, f"Order {order.get_status_display().lower()}.", {}
+
+
+def payment_events_mark_reviewed(*, event_ids: list[int]) -> int:
+    """Staff looked at these events: they no longer need attention. Returns how many."""
+    return PaymentEvent.objects.filter(pk__in=event_ids, needs_attention=True).update(
+        needs_attention=False
+    )
 
 
 def pay_with_test_card(*, session_id: str, card_number: str) -> tuple[bool, str]:
@@ -101,6 +129,8 @@ def pay_with_test_card(*, session_id: str, card_number: str) -> tuple[bool, str]
                 {
                     "id": f"pi_test_{secrets.token_urlsafe(12)}",
                     "object": "payment_intent",
+                    "amount": session.amount_minor,
+                    "currency": session.currency.lower(),
                     "status": "requires_payment_method",
                     "last_payment_error": {"message": message},
                     "metadata": {"order_id": str(session.order_id)},

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from payments import services
-from payments.gateways import InvalidSignature
+from payments.gateways import InvalidSignature, MalformedEvent
 from payments.models import TestPaymentSession
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,12 @@ def _webhook(request: HttpRequest, gateway_name: str) -> HttpResponse:
             },
             status=400,
         )
-    return JsonResponse({"received": True, "outcome": outcome})
+    except MalformedEvent as error:
+        log.warning("Rejected malformed %s webhook: %s", gateway_name, error)
+        return JsonResponse(
+            {"code": "malformed_event", "message": str(error), "details": {}}, status=400
+        )
+    return JsonResponse({"received": True, "outcome": outcome.value})
 
 
 @csrf_exempt  # authenticated by the signature on the raw body instead

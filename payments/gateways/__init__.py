@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from payments.gateways.base import (
     GatewayError,
     InvalidSignature,
+    MalformedEvent,
     PaymentEventData,
     PaymentGateway,
     PaymentSession,
@@ -17,6 +18,7 @@ from payments.gateways.base import (
 __all__ = [
     "GatewayError",
     "InvalidSignature",
+    "MalformedEvent",
     "PaymentEventData",
     "PaymentGateway",
     "PaymentSession",

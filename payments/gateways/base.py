@@ -4,6 +4,7 @@ so both arrive through the same webhook code path)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,6 +28,11 @@ class InvalidSignature(Exception):
     """A webhook whose signature is missing, wrong or too old."""
 
 
+class MalformedEvent(Exception):
+    """A correctly signed webhook whose body is not an event Haat can read (not a JSON object,
+    no id, no or odd type, ``data.object`` not an object, odd metadata or amounts)."""
+
+
 @dataclass(frozen=True)
 class PaymentSession:
     id: str
@@ -40,16 +46,20 @@ class SessionState:
     payment_status: str  # paid | unpaid | no_payment_required
     order_id: int | None
     payment_reference: str = ""
+    amount_minor: int | None = None  # amount_total, in minor units
+    currency: str = ""
 
 
 @dataclass(frozen=True)
 class PaymentEventData:
     id: str
     type: str
-    order_id: int | None
-    session_id: str = ""
+    order_id: int | None  # from the object's metadata
+    session_id: str = ""  # checkout.session.* events: the session's id
     payment_status: str = ""
-    payment_reference: str = ""
+    payment_reference: str = ""  # the payment intent
+    amount_minor: int | None = None  # amount_total of a session, amount of a payment intent
+    currency: str = ""
 
 
 class PaymentGateway(Protocol):
@@ -76,37 +86,92 @@ class PaymentGateway(Protocol):
     def parse_event(self, payload: bytes, signature: str) -> PaymentEventData: ...
 
 
-def _order_id(metadata: Any) -> int | None:
-    value = (metadata or {}).get("order_id")
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
+EVENT_TYPE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
+ORDER_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits only: int() also takes "²", "٣"
 
 
 def parse_stripe_event(payload: bytes, signature: str, secret: str) -> PaymentEventData:
-    """Verify a Stripe-signed event on its raw body and pull out what Haat needs."""
+    """Verify a Stripe-signed event on its raw body and pull out what Haat needs.
+
+    Raises ``InvalidSignature`` when the signature does not hold, ``MalformedEvent`` when it
+    does but the body is not a readable event."""
     if not secret:
         raise InvalidSignature("No webhook secret is configured.")
     try:
-        stripe.Webhook.construct_event(payload, signature or "", secret)
-        event = json.loads(payload)
-    except (stripe.SignatureVerificationError, ValueError) as error:
-        raise InvalidSignature(str(error)) from None
-    obj = (event.get("data") or {}).get("object") or {}
-    kind = str(event.get("type", ""))
-    if kind.startswith("checkout.session."):
-        return PaymentEventData(
-            id=str(event.get("id", "")),
-            type=kind,
-            order_id=_order_id(obj.get("metadata")),
-            session_id=str(obj.get("id", "")),
-            payment_status=str(obj.get("payment_status", "")),
-            payment_reference=str(obj.get("payment_intent") or ""),
+        stripe.WebhookSignature.verify_header(
+            payload, signature or "", secret, stripe.Webhook.DEFAULT_TOLERANCE
         )
-    return PaymentEventData(
-        id=str(event.get("id", "")),
-        type=kind,
-        order_id=_order_id(obj.get("metadata")),
-        payment_reference=str(obj.get("id", "")) if kind.startswith("payment_intent.") else "",
-    )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
+        raise InvalidSignature(str(error)) from None
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise MalformedEvent("The body is not JSON.") from None
+    return event_data(event)
+
+
+def event_data(event: Any) -> PaymentEventData:
+    """The fields Haat uses from a decoded Stripe event, each checked for shape."""
+    if not isinstance(event, dict):
+        raise MalformedEvent("The event is not a JSON object.")
+    event_id = event.get("id")
+    if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 255:
+        raise MalformedEvent("The event has no id.")
+    kind = event.get("type")
+    if not isinstance(kind, str) or len(kind) > 100 or not EVENT_TYPE.fullmatch(kind):
+        raise MalformedEvent("The event has no valid type.")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        raise MalformedEvent("The event's data.object is not an object.")
+    metadata = obj.get("metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise MalformedEvent("The object's metadata is not an object.")
+    raw_order_id = metadata.get("order_id")
+    if raw_order_id is not None and not (
+        isinstance(raw_order_id, str) and ORDER_NUMBER.fullmatch(raw_order_id)
+    ):
+        raise MalformedEvent("The metadata's order_id is not an order number.")
+    order_id = int(raw_order_id) if raw_order_id is not None else None
+    if kind.startswith("checkout.session."):
+        payment_intent = obj.get("payment_intent")
+        if isinstance(payment_intent, dict):  # expanded
+            payment_intent = payment_intent.get("id")
+        return PaymentEventData(
+            id=event_id,
+            type=kind,
+            order_id=order_id,
+            session_id=_text(obj.get("id"), "id", required=True),
+            payment_status=_text(obj.get("payment_status"), "payment_status"),
+            payment_reference=_text(payment_intent, "payment_intent"),
+            amount_minor=_amount(obj.get("amount_total"), "amount_total"),
+            currency=_text(obj.get("currency"), "currency"),
+        )
+    if kind.startswith("payment_intent."):
+        return PaymentEventData(
+            id=event_id,
+            type=kind,
+            order_id=order_id,
+            payment_reference=_text(obj.get("id"), "id", required=True),
+            amount_minor=_amount(obj.get("amount"), "amount"),
+            currency=_text(obj.get("currency"), "currency"),
+        )
+    return PaymentEventData(id=event_id, type=kind, order_id=order_id)
+
+
+def _text(value: Any, field: str, *, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value) or len(value) > 255:
+        raise MalformedEvent(f"The object's {field} is not a string.")
+    return value
+
+
+def _amount(value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MalformedEvent(f"The object's {field} is not an amount in minor units.")
+    return value

@@ -107,6 +107,8 @@ class StripeGateway:
             session.payment_status or "",
             _metadata_order_id(session.metadata),
             reference or "",
+            amount_minor=session.amount_total,
+            currency=session.currency or "",
         )
 
     def refund(self, *, order: Order, idempotency_key: str) -> str:

@@ -77,6 +77,8 @@ class TestGateway:
             session.payment_status,
             session.order_id,
             session.payment_reference,
+            amount_minor=session.amount_minor,
+            currency=session.currency.lower(),
         )
 
     def refund(self, *, order: Order, idempotency_key: str) -> str:

@@ -16,7 +16,7 @@ from checkout.models import Reservation
 from checkout.services import checkout_confirm, reservations_release_expired
 from orders.models import Order
 from payments.gateways.test import session_object, signed_event
-from payments.models import PaymentEvent, TestPaymentSession
+from payments.models import EventOutcome, PaymentEvent, TestPaymentSession
 from payments.services import expire_test_session, pay_with_test_card, webhook_receive
 
 pytestmark = pytest.mark.django_db
@@ -87,14 +87,14 @@ def test_the_same_paid_event_ten_times_changes_nothing_after_the_first(
     outcomes = [
         webhook_receive(gateway_name="test", payload=payload, signature=header) for _ in range(10)
     ]
-    assert outcomes[0].startswith("fulfilled")
-    assert outcomes[1:] == ["duplicate"] * 9
+    assert outcomes[0] == EventOutcome.FULFILLED
+    assert outcomes[1:] == [EventOutcome.DUPLICATE] * 9
     # Distinct events for the same payment (retries with new ids) change nothing either.
     for _ in range(3):
         payload2, header2 = paid_event(order)
         assert (
             webhook_receive(gateway_name="test", payload=payload2, signature=header2)
-            == "fulfilled: order paid"
+            == EventOutcome.FULFILLED
         )
     assert stock(product) == 3
     assert Order.objects.count() == 1
@@ -157,7 +157,7 @@ def test_paid_then_expired_keeps_the_sale(start, shopper, make_product):
     expired, expired_header = signed_event("checkout.session.expired", session_object(session))
     assert (
         webhook_receive(gateway_name="test", payload=expired, signature=expired_header)
-        == "released: order paid"
+        == EventOutcome.RELEASED
     )
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
@@ -223,9 +223,9 @@ def test_events_for_unknown_orders_are_recorded_and_ignored(db):
     )
     assert (
         webhook_receive(gateway_name="test", payload=payload, signature=header)
-        == "ignored: no such order"
+        == EventOutcome.NO_ORDER
     )
-    assert PaymentEvent.objects.count() == 1
+    assert PaymentEvent.objects.get().outcome == EventOutcome.NO_ORDER
 
 
 def test_unpaid_completion_waits_for_async_payment(start, shopper, make_product):
@@ -233,8 +233,9 @@ def test_unpaid_completion_waits_for_async_payment(start, shopper, make_product)
     order = start(shopper, buy_now=(product.pk, 1))
     session = TestPaymentSession.objects.get(session_id=order.payment_session_id)
     payload, header = signed_event("checkout.session.completed", session_object(session))
-    assert webhook_receive(gateway_name="test", payload=payload, signature=header).startswith(
-        "waiting"
+    assert (
+        webhook_receive(gateway_name="test", payload=payload, signature=header)
+        == EventOutcome.WAITING
     )
     session.payment_status = "paid"
     session.save()

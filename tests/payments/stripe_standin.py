@@ -72,6 +72,12 @@ class StripeStandIn:
                     return
                 if self.path == "/v1/checkout/sessions":
                     session_id = f"cs_test_standin_{len(standin.sessions) + 1}"
+                    # Like Stripe: the session's total and currency follow from its line items.
+                    amount_total, index = 0, 0
+                    while f"line_items[{index}][quantity]" in form:
+                        unit = form[f"line_items[{index}][price_data][unit_amount]"]
+                        amount_total += int(form[f"line_items[{index}][quantity]"]) * int(unit)
+                        index += 1
                     body = {
                         "id": session_id,
                         "object": "checkout.session",
@@ -79,6 +85,8 @@ class StripeStandIn:
                         "status": "open",
                         "payment_status": "unpaid",
                         "payment_intent": None,
+                        "amount_total": amount_total,
+                        "currency": form.get("line_items[0][price_data][currency]"),
                         "metadata": {"order_id": form.get("metadata[order_id]", "")},
                         "expires_at": int(form.get("expires_at", time.time() + 1800)),
                     }
