@@ -6,33 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migration_helpers import migrate_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def migrate(checkout_migration: str | None):
-    """Migrate checkout to that migration (every other app stays at its latest)."""
-    executor = MigrationExecutor(connection)
-    leaves = executor.loader.graph.leaf_nodes()
-    targets = [
-        ("checkout", checkout_migration)
-        if app == "checkout" and checkout_migration
-        else (app, name)
-        for app, name in leaves
-    ]
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_schema():
-    apps = migrate("0002_initial")
+    apps = migrate_app("checkout", "0002_initial")
     yield apps
-    migrate(None)
+    migrate_app("checkout", None)
 
 
 def test_backfill_links_each_reservation_and_keeps_duplicates(old_schema):
@@ -54,7 +39,7 @@ def test_backfill_links_each_reservation_and_keeps_duplicates(old_schema):
     single = reservation(other)
     orphan = reservation(None)
 
-    apps = migrate("0003_reservation_user")
+    apps = migrate_app("checkout", "0003_reservation_user")
     Reservation = apps.get_model("checkout", "Reservation")
     rows = dict(Reservation.objects.values_list("pk", "user_id"))
     assert rows == {

@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+import stripe
 
 from catalog.models import Product
 from orders.models import Order
@@ -115,3 +116,105 @@ def test_stripe_webhook_is_off_without_stripe(client, db, settings):
     settings.STRIPE_WEBHOOK_SECRET = ""
     payload, header = stripe_event("checkout.session.completed", {"metadata": {}})
     assert post(client, "/webhooks/stripe", payload, header).status_code == 404
+
+
+def signed_raw(settings, body: bytes) -> str:
+    return stripe.WebhookSignature.generate_signature_header(
+        body.decode(), settings.TEST_GATEWAY_WEBHOOK_SECRET
+    )
+
+
+def event_body(order, changes: dict | None = None) -> dict:
+    """A well-formed paid event for ``order``, with ``changes`` applied: each key is a dotted
+    path into the event; a value of None removes that part."""
+    event: dict = {
+        "id": "evt_malformed_case",
+        "type": "checkout.session.completed",
+        "data": {"object": completed(order)},
+    }
+    for path, value in (changes or {}).items():
+        *parents, field = path.split(".")
+        target = event
+        for part in parents:
+            target = target[part]
+        if value is None:
+            target.pop(field, None)
+        else:
+            target[field] = value
+    return event
+
+
+MALFORMED = {
+    "not json": b"{not json",
+    "a list": b"[]",
+    "a string": b'"checkout.session.completed"',
+    "a number": b"42",
+    "null": b"null",
+}
+MALFORMED_CHANGES = {
+    "no id": {"id": None},
+    "empty id": {"id": ""},
+    "numeric id": {"id": 123},
+    "no type": {"type": None},
+    "numeric type": {"type": 7},
+    "odd type": {"type": "checkout session completed"},
+    "no data": {"data": None},
+    "data a list": {"data": []},
+    "object missing": {"data.object": None},
+    "object a string": {"data.object": "cs_1"},
+    "metadata a list": {"data.object.metadata": ["order_id"]},
+    "metadata a string": {"data.object.metadata": "order 5"},
+    "order id not a number": {"data.object.metadata.order_id": "12abc"},
+    "order id in other digits": {"data.object.metadata.order_id": "²"},
+    "order id an int": {"data.object.metadata.order_id": 12},
+    "order id empty": {"data.object.metadata.order_id": ""},
+    "amount a string": {"data.object.amount_total": "558900"},
+    "amount a boolean": {"data.object.amount_total": True},
+    "amount negative": {"data.object.amount_total": -1},
+    "currency a number": {"data.object.currency": 50},
+    "no session id": {"data.object.id": None},
+    "session id a number": {"data.object.id": 5},
+}
+
+
+@pytest.mark.parametrize(
+    "case", [*MALFORMED, *MALFORMED_CHANGES], ids=[*MALFORMED, *MALFORMED_CHANGES]
+)
+def test_malformed_signed_events_are_400_and_change_nothing(client, settings, pending_order, case):
+    order, product = pending_order
+    if case in MALFORMED:
+        body = MALFORMED[case]
+    else:
+        body = json.dumps(event_body(order, MALFORMED_CHANGES[case])).encode()
+    response = post(client, "/webhooks/test-gateway", body, signed_raw(settings, body))
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "malformed_event"
+    assert response.json()["message"]
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+    assert Product.objects.get(pk=product.pk).stock == 3
+    assert PaymentEvent.objects.count() == 0
+
+
+def test_the_well_formed_case_of_those_events_is_applied(client, settings, pending_order):
+    """The control for the cases above: the same builder, unchanged, pays the order."""
+    order, _ = pending_order
+    body = json.dumps(event_body(order)).encode()
+    response = post(client, "/webhooks/test-gateway", body, signed_raw(settings, body))
+    assert response.json()["outcome"] == "fulfilled"
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+
+def test_events_without_an_id_are_not_taken_as_one_event(client, settings, pending_order):
+    order, _ = pending_order
+    expired = event_body(order, {"id": None, "type": "checkout.session.expired"})
+    paid = event_body(order, {"id": None})
+    for event in (paid, expired):
+        body = json.dumps(event).encode()
+        response = post(client, "/webhooks/test-gateway", body, signed_raw(settings, body))
+        assert response.status_code == 400
+        assert response.json()["code"] == "malformed_event"
+    assert PaymentEvent.objects.count() == 0
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
