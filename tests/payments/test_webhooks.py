@@ -151,7 +151,7 @@ MALFORMED = {
     "a number": b"42",
     "null": b"null",
 }
-MALFORMED_CHANGES = {
+MALFORMED_CHANGES: dict[str, dict[str, object]] = {
     "no id": {"id": None},
     "empty id": {"id": ""},
     "numeric id": {"id": 123},
