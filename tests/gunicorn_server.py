@@ -144,12 +144,13 @@ class GunicornServer:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited at start:\n{self.log()}")
+                break
             if self.log().count("Booting worker") >= self.workers and self._answers():
                 return self
             time.sleep(0.2)
+        log = self.log()
         self.stop()
-        raise RuntimeError(f"gunicorn did not start within {self.start_timeout} s:\n{self.log()}")
+        raise RuntimeError(f"gunicorn did not start within {self.start_timeout} s:\n{log}")
 
     def _answers(self) -> bool:
         try:
@@ -163,9 +164,7 @@ class GunicornServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
+        if process is not None and process.poll() is None:
             # TERM to the master: it stops its own workers, then exits.
             process.send_signal(signal.SIGTERM)
             try:

@@ -194,6 +194,8 @@ def test_staff_see_mismatches_on_the_event_list_and_the_order(client, make_user,
     assert "Payment events" in page and "amount: event 100, order 558900" in page
 
     event = PaymentEvent.objects.get()
+    detail = staff.get(f"/admin/payments/paymentevent/{event.pk}/change/").content.decode()
+    assert "amount: event 100, order 558900" in detail
     staff.post(
         "/admin/payments/paymentevent/",
         {"action": "mark_reviewed", "_selected_action": [event.pk]},
