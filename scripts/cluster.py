@@ -412,18 +412,19 @@ class Cluster:
 
     def prepare(self) -> None:
         """Database, migrations, demo catalogue, static files: what every node needs first."""
+        began = time.monotonic()
         if database_ensure(self.database_url):
             self.say(f"Created database {postgres_admin_url(self.database_url)[1]}.")
         env = self.production_env()
         self.manage("check", "--deploy", "--fail-level", "ERROR", env=env, timeout=120)
-        self.say("Migrating...")
         self.manage("migrate", "--noinput", "-v0", env=env)
-        self.say("Loading the demo catalogue (seed_demo: nothing is duplicated)...")
+        self.say(f"Checked and migrated ({time.monotonic() - began:.0f} s).")
         seeded = self.manage("seed_demo", *self.seed_args, env=self.development_env())
         for line in seeded.splitlines():
             if line.strip():
                 self.say(line)
         self.manage("collectstatic", "--noinput", "-v0", env=env)
+        self.say(f"Demo catalogue and static files ready ({time.monotonic() - began:.0f} s).")
 
     # -------------------------------------------------------------- start and stop
     def _child(
@@ -464,9 +465,13 @@ class Cluster:
                 self.production_env(HAAT_NODE_NAME=name),
                 url=f"http://127.0.0.1:{port}",
             )
+        began = time.monotonic()
         for name in self.node_names:
             self.wait_node(name)
         self._start_balancer()
+        self.say(
+            f"{self.nodes} node(s) and the balancer answer ({time.monotonic() - began:.0f} s)."
+        )
         if self.celery:
             self._start_celery()
 

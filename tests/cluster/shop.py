@@ -62,6 +62,7 @@ class Answer:
     node: str = ""  # X-Haat-Node: which app node answered ("" when the balancer did)
     body: Any = None
     location: str = ""
+    error: str = ""  # what went wrong when nothing answered
 
 
 @dataclass
@@ -70,11 +71,14 @@ class Tally:
 
     statuses: dict[str, Counter[int]] = field(default_factory=dict)
     nodes: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
 
     def add(self, kind: str, answer: Answer) -> None:
         self.statuses.setdefault(kind, Counter())[answer.status] += 1
         if answer.node:
             self.nodes[answer.node] += 1
+        if answer.error:
+            self.errors[answer.error] += 1
 
     def count(self, statuses: set[int]) -> int:
         return sum(n for c in self.statuses.values() for s, n in c.items() if s in statuses)
@@ -97,8 +101,8 @@ async def send(
         headers = shopper.headers()
     try:
         response = await client.request(method, path, content=content, headers=headers)
-    except httpx.HTTPError:
-        return Answer(0)
+    except httpx.HTTPError as error:
+        return Answer(0, error=f"{type(error).__name__}: {error}")
     parsed: Any = None
     if response.headers.get("content-type", "").startswith("application/json"):
         parsed = response.json()

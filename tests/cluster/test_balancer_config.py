@@ -58,11 +58,16 @@ class StandInNode:
         return Handler
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # health checks and dropped connections end abruptly, on purpose
+
+
 @pytest.fixture
 def balancer() -> Iterator[tuple[str, StandInNode, StandInNode]]:
     lb_port, port_a, port_b = free_ports(3, 18500, 18599)
     nodes = [StandInNode("a", drops=True), StandInNode("b", drops=False)]
-    servers = [ThreadingHTTPServer(("127.0.0.1", p), n.handler()) for p, n in zip([port_a, port_b], nodes, strict=True)]  # fmt: skip
+    servers = [QuietServer(("127.0.0.1", p), n.handler()) for p, n in zip([port_a, port_b], nodes, strict=True)]  # fmt: skip
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
     for thread in threads:
         thread.start()
