@@ -58,6 +58,7 @@ prod: setup
 
 bench: setup
 	@$(PY) bench/run.py $(ARGS)
+	@$(PY) bench/cluster_bench.py $(ARGS)
 
 clean:
 	rm -rf .venv .tools staticfiles
