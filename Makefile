@@ -68,7 +68,7 @@ NODES ?= 3
 .PHONY: cluster test-cluster
 
 cluster: setup
-	@$(PY) scripts/cluster.py --nodes $(NODES)
+	@$(PY) scripts/cluster.py --nodes $(NODES) $(ARGS)
 
 test-cluster: setup
 	@$(PY) -m pytest tests/cluster -m cluster -p no:cacheprovider $(ARGS)

@@ -34,6 +34,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -140,7 +141,10 @@ def render_haproxy_config(template: str, servers: Sequence[tuple[str, int]]) -> 
 
 # ------------------------------------------------------------------------------ services
 def port_free(port: int) -> bool:
+    """Nothing listens on (or holds) 127.0.0.1:port. Connections of an earlier run that linger
+    in TIME_WAIT do not count: the servers started here bind with SO_REUSEADDR too."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -411,20 +415,25 @@ class Cluster:
         return result.stdout
 
     def prepare(self) -> None:
-        """Database, migrations, demo catalogue, static files: what every node needs first."""
+        """Database, deploy checks, migrations and static files: what every node needs first.
+        Static files are collected while the database is migrated (neither needs the other)."""
         began = time.monotonic()
         if database_ensure(self.database_url):
             self.say(f"Created database {postgres_admin_url(self.database_url)[1]}.")
         env = self.production_env()
-        self.manage("check", "--deploy", "--fail-level", "ERROR", env=env, timeout=120)
-        self.manage("migrate", "--noinput", "-v0", env=env)
-        self.say(f"Checked and migrated ({time.monotonic() - began:.0f} s).")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            static = pool.submit(self.manage, "collectstatic", "--noinput", "-v0", env=env)
+            self.manage("check", "--deploy", "--fail-level", "ERROR", env=env, timeout=120)
+            self.manage("migrate", "--noinput", "-v0", env=env)
+            static.result()
+        self.say(f"Checked, migrated, static files collected ({time.monotonic() - began:.0f} s).")
+
+    def seed(self) -> None:
+        """The demo catalogue, like `make run` (seed_demo never duplicates anything)."""
         seeded = self.manage("seed_demo", *self.seed_args, env=self.development_env())
         for line in seeded.splitlines():
             if line.strip():
                 self.say(line)
-        self.manage("collectstatic", "--noinput", "-v0", env=env)
-        self.say(f"Demo catalogue and static files ready ({time.monotonic() - began:.0f} s).")
 
     # -------------------------------------------------------------- start and stop
     def _child(
@@ -457,6 +466,7 @@ class Cluster:
             )
         if prepare:
             self.prepare()
+        began = time.monotonic()
         for name, port in zip(self.node_names, self.node_ports, strict=True):
             self._child(
                 name,
@@ -465,9 +475,13 @@ class Cluster:
                 self.production_env(HAAT_NODE_NAME=name),
                 url=f"http://127.0.0.1:{port}",
             )
-        began = time.monotonic()
-        for name in self.node_names:
-            self.wait_node(name)
+        # The catalogue is loaded while the nodes boot: they serve an empty shop until then.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            seeding = pool.submit(self.seed) if prepare else None
+            for name in self.node_names:
+                self.wait_node(name)
+            if seeding:
+                seeding.result()
         self._start_balancer()
         self.say(
             f"{self.nodes} node(s) and the balancer answer ({time.monotonic() - began:.0f} s)."
@@ -724,6 +738,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="gunicorn workers per node (WEB_CONCURRENCY; default 2: the nodes share this machine)",
     )
     parser.add_argument("--run-dir", type=Path, default=ROOT / "data" / "cluster")
+    parser.add_argument("--products", type=int, default=300, help="demo products to load")
+    parser.add_argument("--images-per-product", type=int, default=2, choices=range(0, 5))
     parser.add_argument(
         "--own-redis",
         type=int,
@@ -750,25 +766,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         own_redis_port=args.own_redis,
         workers=args.workers,
         secret_key=secret_key,
+        seed_args=[
+            "--products",
+            str(args.products),
+            "--images-per-product",
+            str(args.images_per_product),
+        ],
     )
 
-    def terminate(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGHUP, terminate)
+    # Ctrl+C, SIGTERM (systemd, docker stop) and a closed terminal all stop the cluster. SIGINT
+    # is set too because a shell starts background jobs with it ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
     try:
         cluster.start()
         print(cluster.describe())
         print(f"\nThe shop: {cluster.balancer_url}/   (Ctrl+C stops everything)", flush=True)
         cluster.watch()
     except KeyboardInterrupt:
-        print("\nStopping...")
+        print("\nStopping...", flush=True)
     except ClusterError as error:
         print(f"make cluster: {error}", file=sys.stderr)
         return 1
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl+C must not cut the clean-up short
         cluster.stop()
+        print("Stopped everything the cluster started.", flush=True)
     return 0
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.cluster
 
 PASSWORD = "cluster-test-passphrase-2026"
 ROUNDS = 18  # requests through the balancer per check: 6 per node, both workers of each
-MAX_WRONG_PASSWORDS = 30  # a lockout must come well before this
+MAX_WRONG_PASSWORDS = 20  # a lockout must come well before this
 
 
 def new_account(cluster: Cluster) -> str:
