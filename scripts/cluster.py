@@ -541,21 +541,26 @@ class Cluster:
 
     def _start_celery(self) -> None:
         env = self.production_env()
-        worker = self._child("worker", "worker", worker_command(hostname=self.worker_hostname), env)
+        self._child("worker", "worker", worker_command(hostname=self.worker_hostname), env)
         self._child("beat", "beat", beat_command(run_dir=self.run_dir), env)
+        self.wait_worker()
+        time.sleep(1.0)  # beat has no way to ask it; a beat that cannot start exits at once
+        self._raise_if_exited(self.children["beat"])
 
-        def worker_answers() -> bool:
+    def wait_worker(self, timeout: float = 90) -> None:
+        """Until the Celery worker answers a ping through the broker."""
+        worker = self.children["worker"]
+
+        def answers() -> bool:
             self._raise_if_exited(worker)
             ping = subprocess.run(
                 [str(BIN / "celery"), "-A", "haat", "inspect", "ping", "--destination",
                  self.worker_hostname, "--timeout", "2"],
-                cwd=ROOT, env=env, capture_output=True, timeout=30,
+                cwd=ROOT, env=worker.env, capture_output=True, timeout=30,
             )  # fmt: skip
             return ping.returncode == 0
 
-        self.wait(worker_answers, "worker", timeout=90, interval=1.0)
-        time.sleep(1.0)
-        self._raise_if_exited(self.children["beat"])
+        self.wait(answers, "worker", timeout=timeout, interval=1.0)
 
     def stop(self) -> None:
         """Stop what this cluster started: balancer first (no new requests), then the rest.
@@ -602,6 +607,8 @@ class Cluster:
             self.wait_node(name)
         elif child.role == "redis":
             self.wait(lambda: redis_ping(self.redis_url), name, timeout=15)
+        elif child.role == "worker":
+            self.wait_worker()
 
     # -------------------------------------------------------------- waiting and the balancer
     def wait(
