@@ -31,7 +31,7 @@ def test_the_variable_puts_the_middleware_first() -> None:
     assert result.stdout.strip().splitlines()[-1] == "haat.node.NodeNameMiddleware"
 
 
-@pytest.mark.parametrize("name", ["node 2", "node2\r\nSet-Cookie: x=1", "n" * 65])
+@pytest.mark.parametrize("name", ["node2\r\nSet-Cookie: x=1", "n" * 65])
 def test_a_name_that_cannot_be_a_header_value_is_refused(name: str) -> None:
     result = manage("check", HAAT_NODE_NAME=name)
     assert result.returncode != 0
