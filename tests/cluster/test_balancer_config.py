@@ -5,6 +5,7 @@ as a node killed mid-request does."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -107,6 +108,7 @@ def balancer() -> Iterator[tuple[str, StandInNode, StandInNode]]:
         for server in servers:
             server.shutdown()
             server.server_close()
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def test_a_get_a_node_dropped_is_answered_by_another_node(balancer) -> None:
