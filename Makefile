@@ -21,6 +21,8 @@ help:
 	@echo "make test   run the whole test suite (SQLite + PostgreSQL, browser, lint, types)"
 	@echo "make prod   run in production mode (gunicorn, DEBUG off); needs SECRET_KEY, ALLOWED_HOSTS"
 	@echo "make bench  benchmark in production mode on 127.0.0.1 (ARGS=--quick for a short run)"
+	@echo "make cluster       NODES=3 app nodes behind HAProxy on http://127.0.0.1:8080 (PostgreSQL, Redis)"
+	@echo "make test-cluster  the cluster tests: flash sale, node failure, shared sessions"
 
 # uv is installed into ./.tools, so no global tool is needed (pip comes with Python).
 $(UV):
@@ -56,6 +58,17 @@ prod: setup
 
 bench: setup
 	@$(PY) bench/run.py $(ARGS)
+	@$(PY) bench/cluster_bench.py $(ARGS)
 
 clean:
 	rm -rf .venv .tools staticfiles
+
+# --- Cluster: N app nodes behind HAProxy on this machine (scripts/cluster.py) --------------
+NODES ?= 3
+.PHONY: cluster test-cluster
+
+cluster: setup
+	@$(PY) scripts/cluster.py --nodes $(NODES) $(ARGS)
+
+test-cluster: setup
+	@$(PY) -m pytest tests/cluster -m cluster -p no:cacheprovider $(ARGS)

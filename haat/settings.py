@@ -340,3 +340,16 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- Cluster ------------------------------------------------------------------------------
+# The name of this app node behind a load balancer (e.g. "node2"), sent back as X-Haat-Node so
+# one can see which node answered. Empty (the default): no header. `make cluster` sets it.
+HAAT_NODE_NAME = os.environ.get("HAAT_NODE_NAME", "")
+if HAAT_NODE_NAME:
+    _NODE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+    if len(HAAT_NODE_NAME) > 64 or not set(HAAT_NODE_NAME) <= _NODE_NAME_CHARS:
+        raise ImproperlyConfigured(
+            "HAAT_NODE_NAME must be 1-64 letters, digits, '.', '_' or '-' (it goes into a header)"
+        )
+    # First, so that every answer carries it, redirects and errors of later middleware included.
+    MIDDLEWARE.insert(0, "haat.node.NodeNameMiddleware")

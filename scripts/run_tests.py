@@ -66,23 +66,30 @@ def run(label: str, args: list[str], env: dict[str, str]) -> int:
     return code
 
 
+def marks(expression: str) -> list[str]:
+    """Select tests; the cluster tests (tests/cluster/) never: `make test-cluster` runs them."""
+    return ["-m", f"({expression}) and not cluster"]
+
+
 def main() -> int:
     extra = sys.argv[1:]
     base_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "HAAT_ENV"}}
     servers: list = []
     failures = 0
-    failures += run("SQLite", ["-m", "not postgres", *extra], base_env) != 0
+    failures += run("SQLite", [*marks("not postgres"), *extra], base_env) != 0
     # A test database of this run's own: two `make test` runs on one server don't collide.
     pg_env = dict(
         base_env,
         DATABASE_URL=postgres_url(servers),
         TEST_DATABASE_NAME=os.environ.get("TEST_DATABASE_NAME", f"test_haat_{os.getpid()}"),
     )
-    failures += run("PostgreSQL", ["-m", "not browser and not quality", *extra], pg_env) != 0
+    failures += run("PostgreSQL", [*marks("not browser and not quality"), *extra], pg_env) != 0
     # The whole storefront again with STORE_BACKEND=sanity, against the local stand-in for
     # Sanity's HTTP API (Node: groq-js + @sanity/mutator), on PostgreSQL for the concurrency tests.
     sanity_env = dict(pg_env, HAAT_TEST_STORE="sanity")
-    failures += run("PostgreSQL + Sanity stand-in", ["-m", "not quality", *extra], sanity_env) != 0
+    failures += (
+        run("PostgreSQL + Sanity stand-in", [*marks("not quality"), *extra], sanity_env) != 0
+    )
     for server in servers:
         server.cleanup()
     print("\nAll test runs passed." if not failures else f"\n{failures} test run(s) failed.")

@@ -1,0 +1,89 @@
+"""`make cluster` itself (scripts/cluster.py as a command): it serves through the balancer, says
+what runs where, and Ctrl+C stops every process it started."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scripts.cluster import ROOT, Cluster, free_ports, port_free
+
+pytestmark = pytest.mark.cluster
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_make_cluster_serves_and_ctrl_c_stops_all_it_started(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    balancer_port, node_port = free_ports(2, 18500, 18599)
+    # The session cluster's database (already migrated and seeded: loading it again is a no-op)
+    # and its Redis; everything else is this launcher's own.
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "HAAT_ENV"}}
+    env.update(DATABASE_URL=cluster.database_url, REDIS_URL=cluster.redis_url)
+    launcher = subprocess.Popen(
+        [sys.executable, "scripts/cluster.py", "--nodes", "1", "--port", str(balancer_port),
+         "--first-node-port", str(node_port), "--run-dir", str(tmp_path / "run"),
+         "--products", "24", "--images-per-product", "0"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in launcher.stdout or []:
+            lines.put(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    output: list[str] = []
+    pids: list[int] = []
+    stopped = False
+    try:
+        deadline = time.monotonic() + 180
+        while not any("The shop:" in line for line in output):
+            assert launcher.poll() is None, "".join(output)
+            assert time.monotonic() < deadline, "".join(output)
+            with contextlib.suppress(queue.Empty):
+                output.append(lines.get(timeout=1))
+        text = "".join(output)
+        pids = [int(pid) for pid in re.findall(r"\bpid (\d+)", text)]
+        assert len(pids) == 2, text  # node1 and the balancer
+        assert f"http://127.0.0.1:{balancer_port}" in text and "node1" in text
+
+        home = httpx.get(f"http://127.0.0.1:{balancer_port}/", timeout=30)
+        assert home.status_code == 200 and home.headers["x-haat-node"] == "node1"
+
+        launcher.send_signal(signal.SIGINT)  # Ctrl+C
+        assert launcher.wait(timeout=60) == 0
+        stopped = True
+        reader.join(timeout=10)
+        while not lines.empty():
+            output.append(lines.get())
+        assert "Stopped everything the cluster started." in "".join(output)
+        assert not [pid for pid in pids if alive(pid)]
+        assert port_free(balancer_port) and port_free(node_port)
+    finally:
+        if not stopped:  # it failed: stop what it started ourselves, by the pids it printed
+            if launcher.poll() is None:
+                launcher.kill()
+                launcher.wait(timeout=10)
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
