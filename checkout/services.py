@@ -20,6 +20,7 @@ from catalog.models import StockMovement
 from catalog.services import stock_return, stock_take
 from checkout.models import Reservation
 from checkout.selectors import checkout_preview
+from haat import metrics
 from haat.errors import InsufficientStock
 from orders.models import Order, OrderLine
 from payments.gateways import GatewayError, get_gateway
@@ -34,6 +35,7 @@ REFUNDED_NO_STOCK = (
 
 
 def _refusal(items: list[dict[str, object]]) -> InsufficientStock:
+    metrics.count_now(metrics.CHECKOUTS, outcome="refused")
     return InsufficientStock(
         "Some items are not available in the quantity you asked for. Nothing was reserved.",
         items=items,
@@ -116,6 +118,7 @@ def checkout_start(
                 for line in refusal.details.get("lines", [])
             ]
         ) from None
+    metrics.count(metrics.RESERVATIONS, event="made")
 
     def fill(url: str) -> str:
         return url.replace("{ORDER_ID}", str(order.pk))
@@ -129,10 +132,12 @@ def checkout_start(
             idempotency_key=f"haat-order-{order.pk}-session",
         )
     except GatewayError:
+        metrics.count_now(metrics.CHECKOUTS, outcome="failed")
         order_cancel(order_id=order.pk, reason="The payment page could not be opened.")
         raise
     order.payment_session_id, order.payment_url = session.id, session.url
     order.save(update_fields=["payment_session_id", "payment_url", "updated_at"])
+    metrics.count(metrics.CHECKOUTS, outcome="started")
     return order
 
 
@@ -172,6 +177,7 @@ def _release_reservation(order: Order, *, reason: str, converted: bool = False) 
     reservation.closed_at = timezone.now()
     reservation.close_reason = reason[:100]
     reservation.save(update_fields=["status", "closed_at", "close_reason"])
+    metrics.count(metrics.RESERVATIONS, event="converted" if converted else "released")
     return True
 
 
@@ -224,6 +230,7 @@ def order_fulfil(*, order_id: int, payment_reference: str = "") -> Order:
             order.status = Order.Status.REFUND_DUE
             order.status_reason = "Paid after the reservation ended; the stock was gone."
             order.save(update_fields=["status", "status_reason", "payment_reference", "updated_at"])
+            metrics.count(metrics.PAYMENTS, outcome="mismatched")
             return order
         order.status = Order.Status.PAID
         order.status_reason = ""
@@ -231,6 +238,7 @@ def order_fulfil(*, order_id: int, payment_reference: str = "") -> Order:
         order.save(
             update_fields=["status", "status_reason", "paid_at", "payment_reference", "updated_at"]
         )
+        metrics.count(metrics.PAYMENTS, outcome="paid")
         if order.source == Order.Source.CART and order.user_id:
             cart_remove_quantities(user_id=order.user_id, quantities=quantities)
         return order
@@ -248,6 +256,7 @@ def order_refund(*, order_id: int) -> Order:
         )
     except GatewayError:
         log.exception("Refund of order %s failed; it stays due for a retry", order.pk)
+        metrics.count_now(metrics.REFUNDS, outcome="failed")
         return order
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
@@ -256,6 +265,7 @@ def order_refund(*, order_id: int) -> Order:
             order.refund_reference = reference[:255]
             order.status_reason = REFUNDED_NO_STOCK
             order.save(update_fields=["status", "refund_reference", "status_reason", "updated_at"])
+            metrics.count(metrics.REFUNDS, outcome="done")
         return order
 
 
@@ -300,4 +310,5 @@ def reservations_release_expired(
     order_ids = list(expired.values_list("order_id", flat=True).distinct()[:limit])
     for order_id in order_ids:
         order_cancel(order_id=order_id, reason="The reservation expired before payment.")
+        metrics.count(metrics.RESERVATIONS, event="expired")
     return len(order_ids)

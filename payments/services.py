@@ -11,6 +11,7 @@ import secrets
 from django.db import IntegrityError, transaction
 
 from checkout.services import order_cancel, order_fulfil, order_settle
+from haat import metrics
 from orders.models import Order
 from payments.gateways import PaymentEventData, get_gateway
 from payments.gateways.test import CARD_OUTCOMES, session_object, signed_event
@@ -65,6 +66,7 @@ def _apply(event: PaymentEventData) -> str:
             "payment_intent.payment_failed": "The payment was declined.",
         }[event.type]
         order = order_cancel(order_id=event.order_id, reason=reason)
+        metrics.count(metrics.PAYMENTS, outcome="expired" if "expired" in event.type else "failed")
         return f"released: order {order.status}"
     return "ignored: event type"
 
