@@ -165,6 +165,7 @@ def measure(
         "p50_ms": round(summary["p50_ms"], 1),
         "p99_ms": round(summary["p99_ms"], 1),
         "errors": summary["errors"],
+        "statuses": summary["statuses"],
         "requests": summary["requests"],
         "pg_connections_peak": peak[0],
     }

@@ -106,7 +106,10 @@ def test_with_a_token_and_every_network_allowed_the_token_alone_decides(client, 
 
 def test_a_malformed_network_is_a_clear_error(tmp_path):
     result = manage(
-        "check", METRICS_ALLOWED_NETWORKS="10.0.0.0/8,loopback", HAAT_DATA_DIR=str(tmp_path)
+        "check",
+        METRICS_ALLOWED_NETWORKS="10.0.0.0/8,loopback",
+        HAAT_DATA_DIR=str(tmp_path),
+        DATABASE_URL="",
     )
     assert result.returncode != 0
     assert "METRICS_ALLOWED_NETWORKS: 'loopback' is not a network" in result.stderr
@@ -115,7 +118,11 @@ def test_a_malformed_network_is_a_clear_error(tmp_path):
 def test_worker_processes_counts_add_up_in_multiprocess_mode(tmp_path):
     """Two processes count, a third answers the scrape: it reports the sum."""
     folder = tmp_path / "prometheus"
-    env = {"PROMETHEUS_MULTIPROC_DIR": str(folder), "HAAT_DATA_DIR": str(tmp_path)}
+    env = {
+        "PROMETHEUS_MULTIPROC_DIR": str(folder),
+        "HAAT_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": "",
+    }
     count = (
         "from haat import metrics\n"
         "metrics.count_now(metrics.CHECKOUTS, outcome='refused')\n"

@@ -163,6 +163,7 @@ def test_production_logs_are_json_lines_with_the_request_id(tmp_path):
         SECRET_KEY="x" * 20 + "a-long-random-production-secret-value-0123456789",
         ALLOWED_HOSTS="shop.example.com",
         HAAT_DATA_DIR=str(tmp_path),
+        DATABASE_URL="",
         PAYMENT_GATEWAY="test",
         ALLOW_TEST_PAYMENTS_IN_PRODUCTION="true",
     )
@@ -181,6 +182,7 @@ def test_development_logs_are_plain_text(tmp_path):
         "-c",
         "from django.test import Client; Client().get('/api/cart', HTTP_X_REQUEST_ID='req-text')",
         HAAT_DATA_DIR=str(tmp_path),
+        DATABASE_URL="",
     )
     assert result.returncode == 0, result.stderr
     (line,) = [line for line in result.stderr.splitlines() if "haat.access" in line]
@@ -189,6 +191,6 @@ def test_development_logs_are_plain_text(tmp_path):
 
 
 def test_an_unknown_log_format_is_a_clear_error(tmp_path):
-    result = manage("check", LOG_FORMAT="xml", HAAT_DATA_DIR=str(tmp_path))
+    result = manage("check", LOG_FORMAT="xml", HAAT_DATA_DIR=str(tmp_path), DATABASE_URL="")
     assert result.returncode != 0
     assert "LOG_FORMAT must be 'json' or 'text'" in result.stderr
