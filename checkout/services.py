@@ -28,6 +28,7 @@ from checkout.selectors import (
     checkout_refusal,
     insufficient_stock,
 )
+from haat import metrics
 from haat.errors import DomainError, InsufficientStock
 from orders.models import Order, OrderLine
 from payments.gateways import GatewayError, get_gateway
@@ -80,6 +81,7 @@ def checkout_start(
         preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
     refusal = checkout_refusal(preview)
     if refusal is not None:
+        metrics.count_now(metrics.CHECKOUTS, outcome="refused")
         raise refusal
     gateway = get_gateway()
     expires_at = timezone.now() + timedelta(minutes=settings.CHECKOUT_RESERVATION_MINUTES)
@@ -95,6 +97,7 @@ def checkout_start(
             get_gateway(earlier.gateway).expire_session(earlier.payment_session_id)
     if isinstance(refused, InsufficientStock):
         # Someone else took the units between the re-check and the reservation.
+        metrics.count_now(metrics.CHECKOUTS, outcome="refused")
         names = {item.product_id: item.name for item in preview.items}
         raise insufficient_stock(
             [
@@ -110,6 +113,7 @@ def checkout_start(
             "please try again in a moment."
         )
 
+    metrics.count(metrics.RESERVATIONS, event="made")
     order_id = order.pk
 
     def fill(url: str) -> str:
@@ -124,6 +128,7 @@ def checkout_start(
             idempotency_key=f"haat-order-{order.pk}-session",
         )
     except GatewayError:
+        metrics.count_now(metrics.CHECKOUTS, outcome="failed")
         order_cancel(order_id=order.pk, reason="The payment page could not be opened.")
         raise
     with transaction.atomic():
@@ -137,6 +142,7 @@ def checkout_start(
         raise CheckoutReplaced(
             "A newer checkout of yours replaced this one; it holds your items now."
         )
+    metrics.count(metrics.CHECKOUTS, outcome="started")
     return order
 
 
@@ -277,6 +283,7 @@ def _release_reservation(order: Order, *, reason: str, converted: bool = False) 
     reservation.closed_at = timezone.now()
     reservation.close_reason = reason[:100]
     reservation.save(update_fields=["status", "closed_at", "close_reason"])
+    metrics.count(metrics.RESERVATIONS, event="converted" if converted else "released")
     return True
 
 
@@ -334,6 +341,7 @@ def order_fulfil(*, order_id: int, payment_reference: str = "") -> Order:
             order.status = Order.Status.REFUND_DUE
             order.status_reason = "Paid after the reservation ended; the stock was gone."
             order.save(update_fields=["status", "status_reason", "payment_reference", "updated_at"])
+            metrics.count(metrics.PAYMENTS, outcome="refund_due")
             return order
         order.status = Order.Status.PAID
         order.status_reason = ""
@@ -341,6 +349,7 @@ def order_fulfil(*, order_id: int, payment_reference: str = "") -> Order:
         order.save(
             update_fields=["status", "status_reason", "paid_at", "payment_reference", "updated_at"]
         )
+        metrics.count(metrics.PAYMENTS, outcome="paid")
         if order.source == Order.Source.CART and order.user_id:
             cart_remove_quantities(user_id=order.user_id, quantities=quantities)
         return order
@@ -358,6 +367,7 @@ def order_refund(*, order_id: int) -> Order:
         )
     except GatewayError:
         log.exception("Refund of order %s failed; it stays due for a retry", order.pk)
+        metrics.count_now(metrics.REFUNDS, outcome="failed")
         return order
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
@@ -366,6 +376,7 @@ def order_refund(*, order_id: int) -> Order:
             order.refund_reference = reference[:255]
             order.status_reason = REFUNDED_NO_STOCK
             order.save(update_fields=["status", "refund_reference", "status_reason", "updated_at"])
+            metrics.count(metrics.REFUNDS, outcome="done")
         return order
 
 
@@ -424,4 +435,5 @@ def reservations_release_expired(
     order_ids = list(expired.values_list("order_id", flat=True).distinct()[:limit])
     for order_id in order_ids:
         order_cancel(order_id=order_id, reason="The reservation expired before payment.")
+        metrics.count(metrics.RESERVATIONS, event="expired")
     return len(order_ids)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -17,8 +18,9 @@ from ninja.security import django_auth
 
 from cart.api import router as cart_router
 from checkout.api import router as checkout_router
+from haat.busy import store_busy_from
 from haat.context_processors import shopper_state
-from haat.errors import DomainError
+from haat.errors import DomainError, StoreBusy
 from haat.schemas import shopper_id
 from orders.api import router as orders_router
 from wishlist.api import router as wishlist_router
@@ -45,7 +47,18 @@ def _error(
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.http_status)
+    response = api.create_response(request, exc.as_dict(), status=exc.http_status)
+    if isinstance(exc, StoreBusy):
+        response["Retry-After"] = str(exc.retry_after_seconds)
+    return response
+
+
+@api.exception_handler(OperationalError)
+def _database_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    busy = store_busy_from(exc)
+    if busy is None:
+        raise exc  # a real fault: the usual 500 and its log
+    return _domain_error(request, busy)
 
 
 @api.exception_handler(ValidationError)

@@ -53,3 +53,16 @@ class NotInWishlist(DomainError):
 class OrderNotFound(DomainError):
     code = "order_not_found"
     http_status = 404
+
+
+class StoreBusy(DomainError):
+    """Too many changes at once (a lock wait or a retry budget ran out): try again shortly.
+    Nothing was changed. Answered 503 with ``Retry-After``."""
+
+    code = "store_busy"
+    http_status = 503
+    default_message = "Many people are changing this right now. Please try again in a moment."
+    retry_after_seconds = 2
+
+    def __init__(self, message: str = default_message, **details: Any) -> None:
+        super().__init__(message, **details)

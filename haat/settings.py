@@ -8,6 +8,7 @@ HTTPS/cookie hardening that ``manage.py check --deploy`` asks for.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 from pathlib import Path
 
@@ -142,8 +143,47 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Seconds to wait for the server to accept a connection (an unreachable host otherwise
+    # holds a request, or a readiness check, for minutes).
+    _pg_options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+    # A lock held too long or a runaway query ends in an error that Haat answers with 503
+    # store_busy, instead of holding a worker until the load balancer gives up (0 = no limit).
+    DATABASE_LOCK_TIMEOUT_MS = env_int("DATABASE_LOCK_TIMEOUT_MS", 5000)
+    DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 15000)
+    if DATABASE_LOCK_TIMEOUT_MS < 0 or DATABASE_STATEMENT_TIMEOUT_MS < 0:
+        raise ImproperlyConfigured(
+            "DATABASE_LOCK_TIMEOUT_MS and DATABASE_STATEMENT_TIMEOUT_MS must be 0 or more."
+        )
+    _pg_options["options"] = " ".join(
+        part
+        for part in (
+            _pg_options.get("options", ""),  # anything DATABASE_URL's ?options= asked for
+            f"-c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}",
+            f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
+        )
+        if part
+    )
+    # Production: psycopg's pool in each process, so a server holds at most MAX_SIZE
+    # connections per process whatever its thread count (README: Operations has the figures).
+    # Development and tests keep one persistent connection per thread. A pool lends a
+    # connection per request, so persistent connections must be off with it.
+    DATABASE_POOL = env_bool("DATABASE_POOL", PRODUCTION)
+    if DATABASE_POOL:
+        _pool = {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
+            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 4),
+            # Seconds a request waits for a free connection before it fails.
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+        }
+        if not 1 <= _pool["min_size"] <= _pool["max_size"] or _pool["timeout"] < 1:
+            raise ImproperlyConfigured(
+                "DATABASE_POOL_MIN_SIZE must be at least 1 and at most DATABASE_POOL_MAX_SIZE; "
+                "DATABASE_POOL_TIMEOUT at least 1."
+            )
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        _pg_options["pool"] = _pool
 # Each test run may name its own test database, so two runs on one server never collide.
 if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
@@ -326,10 +366,72 @@ if PRODUCTION:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", [])
 
+# --- Operations ---------------------------------------------------------------------------
+# See README: Operations. /healthz, /readyz and /metrics are answered first, ahead of the host
+# check and the HTTPS redirect; every request gets an id (X-Request-ID) and one access log line.
+INSTALLED_APPS.append("django_prometheus")
+MIDDLEWARE = [
+    "haat.middleware.RequestIdMiddleware",
+    "haat.middleware.OperationsMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "haat.middleware.StoreBusyMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# Redis, when there is one (shared with the cache and rate limits): /readyz pings it.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+# /metrics: who may read it. Networks of the scraper; behind a proxy also the proxy's own
+# networks in METRICS_TRUSTED_PROXIES (only then is X-Forwarded-For believed); a token, if set,
+# is required as well ("Authorization: Bearer <token>").
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+METRICS_TRUSTED_PROXIES = env_list("METRICS_TRUSTED_PROXIES", [])
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+for _name, _networks in (
+    ("METRICS_ALLOWED_NETWORKS", METRICS_ALLOWED_NETWORKS),
+    ("METRICS_TRUSTED_PROXIES", METRICS_TRUSTED_PROXIES),
+):
+    for _network in _networks:
+        try:
+            ipaddress.ip_network(_network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{_name}: {_network!r} is not a network (e.g. 10.0.0.0/8 or ::1/128)"
+            ) from None
+# Several worker processes each count on their own: in multiprocess mode they write to files
+# in this directory and /metrics adds them up. prometheus_client reads the variable when it is
+# first imported, which is after the settings.
+PROMETHEUS_MULTIPROC_DIR = os.environ.get(
+    "PROMETHEUS_MULTIPROC_DIR", str(DATA_DIR / "prometheus") if PRODUCTION else ""
+)
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+PROMETHEUS_EXPORT_MIGRATIONS = False  # /readyz checks migrations
+# JSON lines for log collectors in production, readable text on a developer's terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # On the handler, so records from every logger carry the request id.
+    "filters": {"request_id": {"()": "haat.request_id.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Django's own "django" logger would print every line twice next to the root handler.
     "loggers": {

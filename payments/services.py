@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from checkout.services import order_cancel, order_fulfil, order_settle
+from haat import metrics
 from orders.models import Order
 from payments.gateways import PaymentEventData, get_gateway
 from payments.gateways.test import CARD_OUTCOMES, session_object, signed_event
@@ -80,6 +81,7 @@ def _apply(
         return EventOutcome.NO_ORDER, f"No order {event.order_id}.", {}
     mismatch = event_mismatches(event, order, gateway_name=gateway_name)
     if mismatch:
+        metrics.count(metrics.PAYMENTS, outcome="mismatched")
         return EventOutcome.MISMATCH, "Differs in " + ", ".join(sorted(mismatch)) + ".", mismatch
     if event.type in PAID_EVENTS:
         if event.type == "checkout.session.completed" and event.payment_status != "paid":
@@ -87,6 +89,7 @@ def _apply(
         order = order_fulfil(order_id=order.pk, payment_reference=event.payment_reference)
         return EventOutcome.FULFILLED, f"Order {order.get_status_display().lower()}.", {}
     order = order_cancel(order_id=order.pk, reason=REASONS[event.type])
+    metrics.count(metrics.PAYMENTS, outcome="expired" if "expired" in event.type else "failed")
     return EventOutcome.RELEASED, f"Order {order.get_status_display().lower()}.", {}
 
 

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from haat.errors import DomainError, InsufficientStock, ProductNotFound
+from haat.errors import InsufficientStock, ProductNotFound, StoreBusy
 from haat.store.base import (
     CartChange,
     CartContents,
@@ -43,11 +43,6 @@ T = TypeVar("T")
 PRODUCT_FIELDS = (
     '{haatId, name, "slug": slug.current, priceMinor, stock, stockSeq, isPublished, imageUrl}'
 )
-
-
-class StoreBusy(DomainError):
-    code = "store_busy"
-    http_status = 503
 
 
 class SanityError(Exception):
@@ -150,7 +145,7 @@ class SanityStore:
                     break
                 # Full jitter: spread the retries of everyone who collided.
                 time.sleep(random.uniform(0, min(0.25, 0.004 * 2**number)))
-        raise StoreBusy("Many people are changing this right now. Please try again in a moment.")
+        raise StoreBusy()
 
     # --- catalogue ------------------------------------------------------------------------
     def products(self, ids: Iterable[int]) -> dict[int, ProductState]:

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from checkout.services import order_refund, reservations_release_expired
+from haat.tasks import task_run
 from orders.models import Order
 
 
@@ -21,15 +22,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         while True:
-            released = reservations_release_expired()
-            refunded = 0
-            for order_id in Order.objects.filter(status=Order.Status.REFUND_DUE).values_list(
-                "pk", flat=True
-            ):
-                refunded += order_refund(order_id=order_id).status == Order.Status.REFUNDED
-            self.stdout.write(
-                f"Released {released} expired reservation(s); refunded {refunded} order(s)."
-            )
+            with task_run("release_expired_reservations"):
+                released = reservations_release_expired()
+                refunded = 0
+                for order_id in Order.objects.filter(status=Order.Status.REFUND_DUE).values_list(
+                    "pk", flat=True
+                ):
+                    refunded += order_refund(order_id=order_id).status == Order.Status.REFUNDED
+                self.stdout.write(
+                    f"Released {released} expired reservation(s); refunded {refunded} order(s)."
+                )
             if options["every"] <= 0:
                 return
             time.sleep(options["every"])
