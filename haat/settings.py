@@ -152,9 +152,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-# Sessions are read on every request: keep them in the database, served from each process's
-# memory cache after the first read.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "catalog:home"
 LOGOUT_REDIRECT_URL = "catalog:home"
@@ -164,6 +161,42 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Cache and sessions ----------------------------------------------------------------
+# Sessions and abuse limits must be shared by every process and every host: a per-process
+# memory cache would let a signed-out session live on in the other workers. With REDIS_URL,
+# Redis is the cache and sessions are cached_db on it (the database stays the truth, so a Redis
+# restart signs nobody out); short socket timeouts make an outage degrade instead of hang.
+# Without it, sessions live in the database and the cache is a database table (created by
+# accounts' migrations, so plain `migrate` is enough).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+try:
+    REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT") or "0.5")
+except ValueError:
+    raise ImproperlyConfigured("REDIS_SOCKET_TIMEOUT must be a number of seconds") from None
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "haat",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
+        }
+    }
+    SESSION_ENGINE = "haat.sessions"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "haat.cache.DatabaseCache",
+            "LOCATION": "haat_cache",
+            # Culling would throw away live rate-limit counters; expired rows go first anyway.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Sign-in provider --------------------------------------------------------------------
 # "django" (default): Haat's own accounts. "clerk": shoppers sign in with Clerk; sessions are
