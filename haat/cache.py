@@ -11,6 +11,8 @@ from django.db import connections, router, transaction
 
 
 class DatabaseCache(DjangoDatabaseCache):
+    _table: str  # set by Django's BaseDatabaseCache; the type stubs leave it out
+
     def incr(self, key: str, delta: int = 1, version: int | None = None) -> int:
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]

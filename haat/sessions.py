@@ -8,13 +8,20 @@ cache cannot be reached (and Redis keeps nothing across a restart here)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.sessions.backends import cached_db
+from django.core.cache import BaseCache
 
 log = logging.getLogger(__name__)
 
 
 class SessionStore(cached_db.SessionStore):
+    # Set by Django's stores; the type stubs leave them out.
+    _cache: BaseCache
+    _get_session_from_db: Callable[[], Any]
+
     def load(self) -> dict:
         try:
             data = self._cache.get(self.cache_key)

@@ -209,7 +209,7 @@ class Browser:
         if "csrftoken" not in self.client.cookies:
             self.client.get("/account/sign-in/")
         return self.client.post(
-            path, json=body, headers={"X-CSRFToken": self.client.cookies.get("csrftoken", "")}
+            path, json=body, headers={"X-CSRFToken": self.client.cookies.get("csrftoken") or ""}
         )
 
     def close(self) -> None:
