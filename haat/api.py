@@ -19,6 +19,7 @@ from cart.api import router as cart_router
 from checkout.api import router as checkout_router
 from haat.context_processors import shopper_state
 from haat.errors import DomainError
+from haat.limits import RateLimited, rate_limited_response
 from haat.schemas import shopper_id
 from orders.api import router as orders_router
 from wishlist.api import router as wishlist_router
@@ -46,6 +47,11 @@ def _error(
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, exc.as_dict(), status=exc.http_status)
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    return rate_limited_response(request, exc)
 
 
 @api.exception_handler(ValidationError)

@@ -72,9 +72,8 @@ class GunicornServer:
         self.ports = ports
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.NamedTemporaryFile(
-            prefix="haat-gunicorn-", suffix=".log", delete=False
-        )  # noqa: SIM115
+        # Kept open for the server's lifetime; closed and removed in __exit__.
+        self._log = tempfile.NamedTemporaryFile(prefix="haat-gunicorn-", delete=False)  # noqa: SIM115
         self._data_dir = tempfile.mkdtemp(prefix="haat-gunicorn-data-")
 
     def url(self, path: str = "/") -> str:

@@ -15,13 +15,26 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
 SERVER_PASSWORD = "a-server-side-passphrase-31"
 
 
-def _with_redis() -> dict[str, str]:
+# Small limits, so that the tests reach them quickly (the rules are the production ones).
+SERVER_LIMITS = {
+    "SIGN_IN_FAILURE_LIMIT": "5",
+    "SIGN_IN_IP_FAILURE_LIMIT": "40",
+    "RATE_LIMIT_SIGN_UP_IP": "5/h",
+    "RATE_LIMIT_CART_WRITES": "12/h",
+}
+
+
+def flush_test_redis() -> None:
     import redis
 
     try:
         redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).flushdb()
     except redis.RedisError as error:
         pytest.fail(f"these tests need Redis at {TEST_REDIS_URL} (TEST_REDIS_URL): {error}")
+
+
+def _with_redis() -> dict[str, str]:
+    flush_test_redis()
     return {"REDIS_URL": TEST_REDIS_URL}
 
 

@@ -7,26 +7,17 @@ requests spread over all six workers must each answer as signed out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from tests.accounts.multiprocess import SERVER_PASSWORD, cache_modes, make_server_user, sign_in
+from tests.accounts.multiprocess import SERVER_PASSWORD, make_server_user, sign_in
 from tests.gunicorn_server import Browser, GunicornServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 REQUESTS = 40
-
-
-@pytest.fixture(scope="module", params=cache_modes())
-def hosts(request, django_db_setup, django_db_blocker) -> Iterator[tuple[GunicornServer, ...]]:
-    env = request.param()
-    with GunicornServer(workers=3, env=env) as first, GunicornServer(workers=3, env=env) as second:
-        yield first, second
 
 
 def answers(hosts: tuple[GunicornServer, ...], session_cookie: str) -> list[int]:
@@ -40,7 +31,8 @@ def answers(hosts: tuple[GunicornServer, ...], session_cookie: str) -> list[int]
     return statuses
 
 
-def test_sign_out_ends_the_session_on_every_worker_and_host(hosts):
+def test_sign_out_ends_the_session_on_every_worker_and_host(fresh_hosts):
+    hosts = fresh_hosts
     user = make_server_user("leaving@example.com")
     first, _ = hosts
     browser = Browser(first.url())
@@ -56,7 +48,8 @@ def test_sign_out_ends_the_session_on_every_worker_and_host(hosts):
     assert statuses == [401] * REQUESTS
 
 
-def test_password_change_ends_other_sessions_everywhere(hosts):
+def test_password_change_ends_other_sessions_everywhere(fresh_hosts):
+    hosts = fresh_hosts
     user = make_server_user("changing@example.com")
     first, second = hosts
     phone = Browser(first.url())
