@@ -121,6 +121,8 @@ def sign_up_sent(request: HttpRequest) -> HttpResponse:
 def sign_up_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
     """The link from the mail. GET shows a button (so mail scanners that open links create
     nothing); POST creates the account, signs in and carries on where the shopper was."""
+    if settings.AUTH_PROVIDER == "clerk":  # shoppers' accounts are Clerk's: no local sign-up
+        return clerk_page(request, "sign-up")
     try:
         if request.method != "POST":
             pending = sign_up_pending(token=token)
