@@ -69,9 +69,10 @@ def sign_up_confirm(*, token: str) -> tuple[User, str]:
     """Create the account of a confirmed sign-up (once), and say where the shopper was going.
     Other pending sign-ups for the address end with it."""
     with transaction.atomic():
-        pending = sign_up_pending(token=token)
-        pending = PendingSignUp.objects.select_for_update().filter(pk=pending.pk).first()  # type: ignore[assignment]
-        if pending is None:  # confirmed meanwhile by another click
+        linked = sign_up_pending(token=token)
+        # Locked, so two clicks on one link create one account; the second finds it gone.
+        pending = PendingSignUp.objects.select_for_update().filter(pk=linked.pk).first()
+        if pending is None:
             raise SignUpLinkInvalid("This link was already used. Sign in with your new account.")
         PendingSignUp.objects.filter(email__iexact=pending.email).delete()
         user = User(

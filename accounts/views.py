@@ -134,11 +134,12 @@ def sign_up_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
         )
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, "Your account is ready. Happy shopping!")
+    # Checked when the sign-up was made, and again here, against this request's host.
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = reverse("catalog:home")
-    return redirect(next_url or reverse("catalog:home"))
+    return redirect(next_url)
 
 
 password_reset = rate_limit("password_reset_ip", "password_reset_email")(

@@ -213,3 +213,34 @@ def test_password_reset_for_unknown_email_reveals_nothing(client, db, mailoutbox
     response = client.post("/account/password-reset/", {"email": "nobody@example.com"})
     assert response.status_code == 302
     assert mailoutbox == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_on_one_link_create_one_account(mailoutbox):
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    Client().post(
+        "/account/sign-up/",
+        {"email": "twice@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    path = link_in(mailoutbox[0], "/sign-up/confirm/")
+    start, statuses = threading.Barrier(4), []
+
+    def click() -> None:
+        try:
+            start.wait()
+            statuses.append(Client().post(path).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302, 400, 400, 400]
+    assert User.objects.filter(email="twice@example.com").count() == 1
