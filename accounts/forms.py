@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.http import HttpRequest
 
 from accounts.models import User
+from haat.background import enqueue
 
 
 class SignInForm(AuthenticationForm):
@@ -36,12 +40,8 @@ class SignUpForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this e-mail already exists. Sign in instead."
-            )
-        return email
+        # No look-up here: whether the address has an account is told by mail, to its owner.
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self) -> dict:
         cleaned = super().clean() or {}
@@ -55,3 +55,18 @@ class SignUpForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Asks for a reset link. Finding the account and sending the mail happen outside the
+    request, so every address gets the same work and the same answer."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # PasswordResetView calls save(request=..., use_https=..., <templates>, ...).
+        request: HttpRequest = kwargs["request"]
+        enqueue(
+            "accounts.tasks.send_password_reset",
+            email=self.cleaned_data["email"],
+            domain=request.get_host(),
+            use_https=bool(kwargs.get("use_https", False)),
+        )

@@ -63,3 +63,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email.split("@")[0]
+
+
+class PendingSignUp(models.Model):
+    """A sign-up waiting for its e-mail to be confirmed. The account is created only when the
+    link in the mail is followed, so an address says nothing about whether it has an account.
+    The password is kept only as its hash; the link carries a signed id, never the password."""
+
+    email = models.EmailField()
+    full_name = models.CharField(max_length=150, blank=True)
+    password_hash = models.CharField(max_length=256)
+    next_url = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(Lower("email"), name="pending_sign_up_email_ci")]
+
+    def __str__(self) -> str:
+        return self.email

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core import signing
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.clerk import local_user_for, placeholder_email
-from accounts.models import User
+from accounts.models import PendingSignUp, User
 from haat.errors import DomainError
+
+SIGN_UP_SALT = "haat.accounts.sign-up"
 
 
 class EmailTaken(DomainError):
@@ -16,13 +23,76 @@ class EmailTaken(DomainError):
     http_status = 409
 
 
-def user_sign_up(*, email: str, password: str, full_name: str = "") -> User:
-    """Create a shopper account. Two sign-ups racing for one address: one wins, one is refused."""
+class SignUpLinkInvalid(DomainError):
+    code = "sign_up_link_invalid"
+    http_status = 400
+
+
+def sign_in_lockout_lift(*, email: str) -> int:
+    """End a sign-in lockout on this account (after a successful password reset)."""
+    from axes.utils import reset
+
+    return reset(username=email.strip().lower())
+
+
+def sign_up_request(
+    *, email: str, password: str, full_name: str = "", next_url: str = ""
+) -> PendingSignUp:
+    """Remember a sign-up until its address is confirmed. The same work for every address
+    (hash the password, write one row), so nothing here tells whether it has an account."""
+    return PendingSignUp.objects.create(
+        email=email.strip().lower(),
+        full_name=full_name,
+        password_hash=make_password(password),
+        next_url=next_url,
+    )
+
+
+def sign_up_token(pending: PendingSignUp) -> str:
+    """The confirmation link's secret: the pending sign-up's id and address, signed and dated."""
+    return signing.dumps({"id": pending.pk, "email": pending.email}, salt=SIGN_UP_SALT)
+
+
+def sign_up_pending(*, token: str) -> PendingSignUp:
+    """The pending sign-up a link points to, if the link is genuine, fresh and unused."""
     try:
-        with transaction.atomic():
-            return User.objects.create_user(email=email, password=password, full_name=full_name)
-    except IntegrityError:
-        raise EmailTaken("An account with this e-mail already exists.", email=email) from None
+        data = signing.loads(token, salt=SIGN_UP_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT)
+        pending = PendingSignUp.objects.filter(pk=int(data["id"]), email=str(data["email"])).first()
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        pending = None
+    if pending is None:
+        raise SignUpLinkInvalid("This link no longer works: it was already used or has expired.")
+    return pending
+
+
+def sign_up_confirm(*, token: str) -> tuple[User, str]:
+    """Create the account of a confirmed sign-up (once), and say where the shopper was going.
+    Other pending sign-ups for the address end with it."""
+    with transaction.atomic():
+        linked = sign_up_pending(token=token)
+        # Locked, so two clicks on one link create one account; the second finds it gone.
+        pending = PendingSignUp.objects.select_for_update().filter(pk=linked.pk).first()
+        if pending is None:
+            raise SignUpLinkInvalid("This link was already used. Sign in with your new account.")
+        PendingSignUp.objects.filter(email__iexact=pending.email).delete()
+        user = User(
+            email=pending.email, full_name=pending.full_name, password=pending.password_hash
+        )
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            raise EmailTaken(
+                "An account with this e-mail already exists. Sign in instead.", email=pending.email
+            ) from None
+        return user, pending.next_url
+
+
+def sign_up_forget_expired() -> int:
+    """Drop sign-ups whose links have expired."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    count, _ = PendingSignUp.objects.filter(created_at__lt=cutoff).delete()
+    return count
 
 
 def _primary_email(data: dict[str, Any]) -> str:

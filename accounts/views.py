@@ -12,8 +12,17 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.clerk import frontend_api
-from accounts.forms import SignInForm, SignUpForm
-from accounts.services import EmailTaken, user_sign_up
+from accounts.forms import PasswordResetRequestForm, SignInForm, SignUpForm
+from accounts.services import (
+    EmailTaken,
+    SignUpLinkInvalid,
+    sign_in_lockout_lift,
+    sign_up_confirm,
+    sign_up_pending,
+    sign_up_request,
+)
+from haat.background import enqueue
+from haat.limits import rate_limit
 
 
 def safe_next_url(request: HttpRequest, fallback: str) -> str:
@@ -78,6 +87,7 @@ class SignOutView(auth_views.LogoutView):
         return response
 
 
+@rate_limit("sign_up_ip", "sign_up_email")
 def sign_up(request: HttpRequest) -> HttpResponse:
     if settings.AUTH_PROVIDER == "clerk":
         return clerk_page(request, "sign-up")
@@ -86,31 +96,73 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         return redirect(next_url)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = user_sign_up(
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-                full_name=form.cleaned_data["full_name"],
-            )
-        except EmailTaken as refusal:
-            form.add_error("email", refusal.message)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Your account is ready. Happy shopping!")
-            return redirect(next_url)
+        # One answer for every address: the mail says whether it is new (a link to confirm)
+        # or already has an account (links to sign in and to reset the password).
+        pending = sign_up_request(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            full_name=form.cleaned_data["full_name"],
+            next_url=next_url,
+        )
+        enqueue(
+            "accounts.tasks.send_sign_up_mail",
+            pending_id=pending.pk,
+            domain=request.get_host(),
+            use_https=request.is_secure(),
+        )
+        return redirect("accounts:signup_sent")
     return render(request, "accounts/sign_up.html", {"form": form, "next": next_url})
 
 
-password_reset = auth_views.PasswordResetView.as_view(
-    template_name="accounts/password_reset.html",
-    email_template_name="accounts/email/password_reset.txt",
-    subject_template_name="accounts/email/password_reset_subject.txt",
-    success_url=reverse_lazy("accounts:password_reset_done"),
+def sign_up_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/sign_up_sent.html")
+
+
+def sign_up_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the mail. GET shows a button (so mail scanners that open links create
+    nothing); POST creates the account, signs in and carries on where the shopper was."""
+    if settings.AUTH_PROVIDER == "clerk":  # shoppers' accounts are Clerk's: no local sign-up
+        return clerk_page(request, "sign-up")
+    try:
+        if request.method != "POST":
+            pending = sign_up_pending(token=token)
+            return render(request, "accounts/sign_up_confirm.html", {"email": pending.email})
+        user, next_url = sign_up_confirm(token=token)
+    except (SignUpLinkInvalid, EmailTaken) as refusal:
+        return render(
+            request, "accounts/sign_up_confirm.html", {"refusal": refusal.message}, status=400
+        )
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, "Your account is ready. Happy shopping!")
+    # Checked when the sign-up was made, and again here, against this request's host.
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("catalog:home")
+    return redirect(next_url)
+
+
+password_reset = rate_limit("password_reset_ip", "password_reset_email")(
+    auth_views.PasswordResetView.as_view(
+        template_name="accounts/password_reset.html",
+        form_class=PasswordResetRequestForm,  # the mail itself: accounts.tasks
+        success_url=reverse_lazy("accounts:password_reset_done"),
+    )
 )
 password_reset_done = auth_views.PasswordResetDoneView.as_view(
     template_name="accounts/password_reset_done.html"
 )
-password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The shopper proved they own the address: a sign-in lockout on it ends now.
+        sign_in_lockout_lift(email=form.user.email)
+        return response
+
+
+password_reset_confirm = PasswordResetConfirmView.as_view(
     template_name="accounts/password_reset_confirm.html",
     success_url=reverse_lazy("accounts:password_reset_complete"),
 )

@@ -6,9 +6,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Path, Router, Schema
+from ninja.decorators import decorate_view
 from pydantic import Field, StrictInt
 
 from cart import selectors, services
+from haat.limits import rate_limit
 from haat.schemas import Money, PathProductId, ProductId, StrictSchema, money, shopper_id
 from haat.store import CartContents
 
@@ -87,6 +89,7 @@ def cart_read(request: HttpRequest) -> dict[str, Any]:
 @router.post(
     "/lines", response={200: CartOut}, summary="Add to the cart (adds to an existing line)"
 )
+@decorate_view(rate_limit("cart_write"))
 def cart_add(request: HttpRequest, payload: AddLineIn) -> dict[str, Any]:
     contents = services.cart_add_line(
         user_id=shopper_id(request), product_id=payload.product_id, quantity=payload.quantity
@@ -95,6 +98,7 @@ def cart_add(request: HttpRequest, payload: AddLineIn) -> dict[str, Any]:
 
 
 @router.post("/lines/remove", response=RemoveLinesOut, summary="Remove the selected lines")
+@decorate_view(rate_limit("cart_write"))
 def cart_remove_selected(request: HttpRequest, payload: RemoveLinesIn) -> dict[str, Any]:
     result = services.cart_remove_lines(
         user_id=shopper_id(request), product_ids=payload.product_ids
@@ -107,6 +111,7 @@ def cart_remove_selected(request: HttpRequest, payload: RemoveLinesIn) -> dict[s
 
 
 @router.patch("/lines/{product_id}", response=CartOut, summary="Set a line's quantity (1..stock)")
+@decorate_view(rate_limit("cart_write"))
 def cart_set(
     request: HttpRequest, product_id: Path[PathProductId], payload: SetQuantityIn
 ) -> dict[str, Any]:
@@ -117,6 +122,7 @@ def cart_set(
 
 
 @router.delete("/lines/{product_id}", response=CartOut, summary="Remove one line")
+@decorate_view(rate_limit("cart_write"))
 def cart_remove(request: HttpRequest, product_id: Path[PathProductId]) -> dict[str, Any]:
     contents = services.cart_remove_line(user_id=shopper_id(request), product_id=product_id)
     return _cart(shopper_id(request), contents)

@@ -19,6 +19,7 @@ from catalog.money import shop_currency
 from haat.errors import DomainError
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import is_htmx, signed_in_user_id
+from haat.limits import rate_limit
 
 
 @require_GET
@@ -30,6 +31,7 @@ def cart_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@rate_limit("cart_write")
 def cart_add(request: HttpRequest) -> HttpResponse:
     """Add to Cart from a product page or the wishlist (no-JavaScript path and sign-in resume)."""
     next_url = safe_next_url(request, reverse("cart:page"))
@@ -56,6 +58,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("cart_write")
 def cart_set_quantity(request: HttpRequest, product_id: int) -> HttpResponse:
     try:
         services.cart_set_quantity(
@@ -73,6 +76,7 @@ def cart_set_quantity(request: HttpRequest, product_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@rate_limit("cart_write")  # counts the POST only
 def cart_remove(request: HttpRequest) -> HttpResponse:
     """GET asks for confirmation (the no-JavaScript dialog); POST removes the lines."""
     source = request.POST if request.method == "POST" else request.GET

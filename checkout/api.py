@@ -7,10 +7,12 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.decorators import decorate_view
 from pydantic import Field, StrictInt, model_validator
 
 from checkout import services
 from checkout.views import checkout_urls
+from haat.limits import rate_limit
 from haat.schemas import ProductId, StrictSchema, shopper_id
 
 router = Router(tags=["checkout"])
@@ -48,6 +50,7 @@ class CheckoutOut(Schema):
 
 
 @router.post("", response=CheckoutOut, summary="Start checkout: re-check stock, reserve, pay")
+@decorate_view(rate_limit("checkout"))
 def checkout_start(request: HttpRequest, payload: CheckoutIn) -> dict[str, Any]:
     selection: dict[str, Any] = {"product_ids": payload.product_ids or []}
     if payload.buy_now is not None:

@@ -18,6 +18,7 @@ from checkout.selectors import QuantityLimitExceeded, checkout_preview
 from haat.errors import DomainError, InsufficientStock
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import signed_in_user_id
+from haat.limits import rate_limit
 from orders.models import Order
 from orders.selectors import order_get
 
@@ -77,6 +78,7 @@ def review(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("checkout")
 def start(request: HttpRequest) -> HttpResponse:
     """Place the order: re-check and reserve stock, then hand over to the payment page."""
     form = DeliveryForm(request.POST)

@@ -21,6 +21,7 @@ from checkout.api import router as checkout_router
 from haat.busy import store_busy_from
 from haat.context_processors import shopper_state
 from haat.errors import DomainError, StoreBusy
+from haat.limits import RateLimited, rate_limited_response
 from haat.schemas import shopper_id
 from orders.api import router as orders_router
 from wishlist.api import router as wishlist_router
@@ -59,6 +60,11 @@ def _database_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
     if busy is None:
         raise exc  # a real fault: the usual 500 and its log
     return _domain_error(request, busy)
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    return rate_limited_response(request, exc)
 
 
 @api.exception_handler(ValidationError)

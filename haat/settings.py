@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +41,18 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A rate limit: ``20/10m`` (20 per 10 minutes; periods s, m, h, d) or ``off``."""
+    value = (os.environ.get(name) or default).strip().lower()
+    if value == "off":
+        return None
+    if not re.fullmatch(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]", value):
+        raise ImproperlyConfigured(
+            f"{name} must look like 20/10m (count/period) or off, not {value!r}"
+        )
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -87,6 +101,7 @@ INSTALLED_APPS = [
     "checkout",
     "orders",
     "payments",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +116,9 @@ MIDDLEWARE = [
     "accounts.middleware.ClerkAuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "haat.limits.RateLimitMiddleware",
+    # Last, as django-axes asks: turns a sign-in lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "haat.urls"
@@ -192,9 +210,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-# Sessions are read on every request: keep them in the database, served from each process's
-# memory cache after the first read.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "catalog:home"
 LOGOUT_REDIRECT_URL = "catalog:home"
@@ -204,6 +219,86 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Cache and sessions ----------------------------------------------------------------
+# Sessions and abuse limits must be shared by every process and every host: a per-process
+# memory cache would let a signed-out session live on in the other workers. With REDIS_URL,
+# Redis is the cache and sessions are cached_db on it (the database stays the truth, so a Redis
+# restart signs nobody out); short socket timeouts make an outage degrade instead of hang.
+# Without it, sessions live in the database and the cache is a database table (created by
+# accounts' migrations, so plain `migrate` is enough).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+try:
+    REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT") or "0.5")
+except ValueError:
+    raise ImproperlyConfigured("REDIS_SOCKET_TIMEOUT must be a number of seconds") from None
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "haat",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
+        }
+    }
+    SESSION_ENGINE = "haat.sessions"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "haat.cache.DatabaseCache",
+            "LOCATION": "haat_cache",
+            # Culling would throw away live rate-limit counters; expired rows go first anyway.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Abuse limits -----------------------------------------------------------------------
+# Counted in the shared cache (above), so all processes and hosts count together; over a
+# limit the answer is 429 with Retry-After (haat/limits.py). Generous for real shoppers.
+RATE_LIMITS = {
+    "sign_up_ip": env_rate("RATE_LIMIT_SIGN_UP_IP", "10/h"),
+    "sign_up_email": env_rate("RATE_LIMIT_SIGN_UP_EMAIL", "3/h"),
+    "password_reset_ip": env_rate("RATE_LIMIT_PASSWORD_RESET_IP", "10/h"),
+    "password_reset_email": env_rate("RATE_LIMIT_PASSWORD_RESET_EMAIL", "3/h"),
+    "checkout": env_rate("RATE_LIMIT_CHECKOUT", "10/10m"),
+    "cart_write": env_rate("RATE_LIMIT_CART_WRITES", "300/5m"),
+}
+# Behind N reverse proxies, the client is the Nth address from the right of X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# A counter the cache could not read or write lets the request through (an outage is logged).
+RATELIMIT_FAIL_OPEN = True
+# Sign-in lockout (django-axes, shopper sign-in and /admin/login/): per account and per IP,
+# counted in the database (exact under concurrency, unaffected by a Redis restart or outage,
+# visible and clearable in the admin). A lockout ends by itself after the cool-off; a
+# successful password reset lifts the account's at once; failures while locked out are not
+# counted, so a lockout can never be made permanent.
+SIGN_IN_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 10)
+SIGN_IN_IP_FAILURE_LIMIT = env_int("SIGN_IN_IP_FAILURE_LIMIT", 50)
+SIGN_IN_LOCKOUT_MINUTES = env_int("SIGN_IN_LOCKOUT_MINUTES", 15)
+if not 1 <= SIGN_IN_FAILURE_LIMIT <= SIGN_IN_IP_FAILURE_LIMIT or SIGN_IN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "Need 1 <= SIGN_IN_FAILURE_LIMIT <= SIGN_IN_IP_FAILURE_LIMIT and SIGN_IN_LOCKOUT_MINUTES >= 1"
+    )
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out sign-ins before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "accounts.lockout.SignInLockoutHandler"
+AXES_FAILURE_LIMIT = SIGN_IN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.sign_in_username"
+AXES_CLIENT_IP_CALLABLE = "haat.limits.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 # --- Sign-in provider --------------------------------------------------------------------
 # "django" (default): Haat's own accounts. "clerk": shoppers sign in with Clerk; sessions are
@@ -282,6 +377,15 @@ if _email_backend == "smtp":
         "timeout": 15,
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Haat <shop@haat.localhost>")
+
+# --- Background work (haat/background.py) --------------------------------------------------
+# Mails that would reveal whether an address has an account (sign-up, password reset) are
+# sent outside the request. "thread": a small pool per process; "inline": at once (debugging).
+BACKGROUND_TASKS = os.environ.get("BACKGROUND_TASKS", "thread")
+if BACKGROUND_TASKS not in {"thread", "inline"}:
+    raise ImproperlyConfigured("BACKGROUND_TASKS must be 'thread' or 'inline'")
+# How long a sign-up confirmation link works (seconds; Django's reset links use the same).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 60 * 60)
 
 # --- Shop ---------------------------------------------------------------------------------
 SHOP_NAME = os.environ.get("SHOP_NAME", "Haat")
@@ -378,8 +482,7 @@ MIDDLEWARE = [
     "haat.middleware.StoreBusyMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
-# Redis, when there is one (shared with the cache and rate limits): /readyz pings it.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+# REDIS_URL (see the cache block above) is shared with the cache and rate limits: /readyz pings it.
 # /metrics: who may read it. Networks of the scraper; behind a proxy also the proxy's own
 # networks in METRICS_TRUSTED_PROXIES (only then is X-Forwarded-For believed); a token, if set,
 # is required as well ("Authorization: Bearer <token>").
@@ -440,6 +543,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "httpx": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
+        # Failed sign-ins and lockouts are warnings; axes' step-by-step notes are not needed.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -72,6 +72,37 @@ def _media_in_tmp(
     settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def _background_tasks_inline(settings) -> None:
+    # Mails from background tasks land in the test's outbox at once; the thread runner has
+    # its own tests (tests/haat/test_background.py) and runs in the multi-process tests.
+    settings.BACKGROUND_TASKS = "inline"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache(request) -> None:
+    """Every test starts with empty rate-limit counters (the shared cache outlives the
+    transactional tests' table flushes, and limits would otherwise add up across tests)."""
+    if not ({"db", "transactional_db", "live_server"} & set(request.fixturenames)) and not (
+        request.node.get_closest_marker("django_db")
+    ):
+        return  # no database access in this test: nothing to clear, and no access to clear it
+    request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or (marker and marker.kwargs.get("transaction"))
+    )
+
+
 @pytest.fixture
 def category(db: None) -> Category:
     n = next(_sequence)

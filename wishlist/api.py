@@ -6,7 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Path, Router, Schema
+from ninja.decorators import decorate_view
 
+from haat.limits import rate_limit
 from haat.schemas import Money, PathProductId, ProductId, StrictSchema, money, shopper_id
 from wishlist import selectors, services
 
@@ -71,6 +73,7 @@ def wishlist_read(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.post("/toggle", response=ToggleOut, summary="Add the product, or remove it if present")
+@decorate_view(rate_limit("cart_write"))
 def wishlist_toggle(request: HttpRequest, payload: ToggleIn) -> dict[str, Any]:
     in_wishlist, contents = services.wishlist_toggle(
         user_id=shopper_id(request), product_id=payload.product_id
@@ -79,6 +82,7 @@ def wishlist_toggle(request: HttpRequest, payload: ToggleIn) -> dict[str, Any]:
 
 
 @router.delete("/items/{product_id}", response=WishlistOut, summary="Remove one item")
+@decorate_view(rate_limit("cart_write"))
 def wishlist_remove(request: HttpRequest, product_id: Path[PathProductId]) -> dict[str, Any]:
     services.wishlist_remove(user_id=shopper_id(request), product_id=product_id)
     return _wishlist(shopper_id(request))

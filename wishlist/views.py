@@ -16,6 +16,7 @@ from catalog.models import Product
 from haat.errors import DomainError
 from haat.forms import form_product_id
 from haat.http import signed_in_user_id
+from haat.limits import rate_limit
 from wishlist import selectors, services
 
 
@@ -27,6 +28,7 @@ def wishlist_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@rate_limit("cart_write")
 def wishlist_toggle(request: HttpRequest) -> HttpResponse:
     next_url = safe_next_url(request, reverse("wishlist:page"))
     try:
@@ -53,6 +55,7 @@ def wishlist_toggle(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@rate_limit("cart_write")
 def wishlist_remove(request: HttpRequest, product_id: int) -> HttpResponse:
     try:
         services.wishlist_remove(user_id=signed_in_user_id(request), product_id=product_id)

@@ -129,6 +129,23 @@ def test_pages_render_clerk_components(clerk, client):
     assert 'data-clerk-mode="sign-up"' in signup
 
 
+def test_no_local_sign_up_in_clerk_mode_not_even_from_an_old_link(clerk, client, mailoutbox):
+    from accounts.models import PendingSignUp
+    from accounts.services import sign_up_request, sign_up_token
+
+    pending = sign_up_request(email="stale@example.com", password="old-link-passphrase-1")
+    path = f"/account/sign-up/confirm/{sign_up_token(pending)}/"
+    assert 'data-clerk-mode="sign-up"' in client.get(path).content.decode()
+    assert 'data-clerk-mode="sign-up"' in client.post(path).content.decode()
+    form = client.post(
+        "/account/sign-up/", {"email": "new@example.com", "password1": "x", "password2": "x"}
+    )
+    assert 'data-clerk-mode="sign-up"' in form.content.decode()
+    assert not User.objects.exists()
+    assert mailoutbox == []
+    assert PendingSignUp.objects.count() == 1  # only the one this test made
+
+
 def test_anonymous_click_then_clerk_sign_in_resumes(clerk, make_product):
     product = make_product(stock=5, name="Clerk Kettle")
     client = Client()

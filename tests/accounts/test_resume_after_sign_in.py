@@ -6,6 +6,7 @@ import pytest
 
 from cart.selectors import cart_contents
 from tests.conftest import PASSWORD
+from tests.mail_links import confirm_sign_up
 from wishlist.selectors import wishlist_contents
 from wishlist.services import wishlist_toggle
 
@@ -35,14 +36,15 @@ def test_add_to_cart_resumes_after_sign_in(client, make_user, make_product):
     assert cart_contents(user_id=user.pk).lines == {product.pk: 2}
 
 
-def test_heart_resumes_after_sign_up_and_never_removes(client, make_product):
+def test_heart_resumes_after_sign_up_and_never_removes(client, make_product, mailoutbox):
     product = make_product(name="Brass Bell")
     client.post("/wishlist/toggle/", {"product_id": product.pk, "next": product.get_absolute_url()})
-    response = client.post(
+    client.post(
         f"/account/sign-up/?next={product.get_absolute_url()}",
         {"email": "fresh@example.com", "password1": PASSWORD, "password2": PASSWORD},
-        follow=True,
     )
+    response = confirm_sign_up(client, mailoutbox, follow=True)
+    assert response.redirect_chain[-1][0] == product.get_absolute_url()
     assert "Saved Brass Bell to your wishlist" in response.content.decode()
     from accounts.models import User
 

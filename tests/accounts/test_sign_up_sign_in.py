@@ -6,11 +6,12 @@ import pytest
 
 from accounts.models import User
 from tests.conftest import PASSWORD
+from tests.mail_links import confirm_sign_up, link_in
 
 pytestmark = pytest.mark.django_db
 
 
-def test_sign_up_creates_account_and_signs_in(client):
+def test_sign_up_mails_a_link_that_creates_the_account_and_signs_in(client, mailoutbox):
     response = client.post(
         "/account/sign-up/",
         {
@@ -21,18 +22,55 @@ def test_sign_up_creates_account_and_signs_in(client):
         },
     )
     assert response.status_code == 302
+    assert response.headers["Location"] == "/account/sign-up/sent/"
+    assert "Check your inbox" in client.get(response.headers["Location"]).content.decode()
+    assert not User.objects.exists()  # nothing until the address is confirmed
+    [mail] = mailoutbox
+    assert mail.to == ["rina@example.com"]
+    assert PASSWORD not in mail.body  # the link carries a signed id, not the password
+
+    confirmed = confirm_sign_up(client, mailoutbox)
+    assert confirmed.status_code == 302
     user = User.objects.get()
     assert user.email == "rina@example.com"
+    assert user.full_name == "Rina Akter"
     assert user.check_password(PASSWORD)
     assert client.get("/").context["user"] == user
 
 
-def test_sign_up_returns_to_next(client, make_product):
+def test_sign_up_link_works_once(client, mailoutbox):
+    client.post(
+        "/account/sign-up/",
+        {"email": "once@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert confirm_sign_up(client, mailoutbox).status_code == 302
+    client.logout()
+    path = link_in(mailoutbox[0], "/sign-up/confirm/")
+    again = client.post(path)
+    assert again.status_code == 400
+    assert "no longer works" in again.content.decode()
+    assert User.objects.count() == 1
+
+
+def test_a_forged_or_altered_sign_up_link_creates_nothing(client, mailoutbox):
+    client.post(
+        "/account/sign-up/",
+        {"email": "real@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    path = link_in(mailoutbox[0], "/sign-up/confirm/")
+    for bad in (path.replace("/confirm/", "/confirm/x"), "/account/sign-up/confirm/forged/"):
+        assert client.get(bad).status_code == 400
+        assert client.post(bad).status_code == 400
+    assert not User.objects.exists()
+
+
+def test_sign_up_returns_to_next(client, make_product, mailoutbox):
     product = make_product()
-    response = client.post(
+    client.post(
         f"/account/sign-up/?next={product.get_absolute_url()}",
         {"email": "a@example.com", "password1": PASSWORD, "password2": PASSWORD},
     )
+    response = confirm_sign_up(client, mailoutbox)
     assert response.headers["Location"] == product.get_absolute_url()
 
 
@@ -58,14 +96,43 @@ def test_sign_up_rejects_bad_input(client, data, message):
     assert not User.objects.exists()
 
 
-def test_sign_up_refuses_existing_email_in_any_case(client, make_user):
+def test_sign_up_with_a_registered_address_answers_the_same_and_mails_its_owner(
+    client, make_user, mailoutbox
+):
     make_user("taken@example.com")
-    response = client.post(
-        "/account/sign-up/",
-        {"email": "TAKEN@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    data = {"password1": PASSWORD, "password2": PASSWORD}
+    taken = client.post("/account/sign-up/?next=/p/kettle/", {"email": "TAKEN@example.com", **data})
+    new = client.post("/account/sign-up/?next=/p/kettle/", {"email": "new@example.com", **data})
+    assert (taken.status_code, taken.headers["Location"]) == (
+        new.status_code,
+        new.headers["Location"],
     )
-    assert "already exists" in response.content.decode()
     assert User.objects.count() == 1
+    owner_mail, new_mail = mailoutbox
+    assert owner_mail.to == ["taken@example.com"]
+    assert "already has one" in owner_mail.body
+    assert link_in(owner_mail, "/account/sign-in/") == "/account/sign-in/?next=%2Fp%2Fkettle%2F"
+    assert link_in(owner_mail, "/account/password-reset/") == "/account/password-reset/"
+    assert "/sign-up/confirm/" not in owner_mail.body
+    assert "/sign-up/confirm/" in new_mail.body
+
+
+def test_sign_up_form_validation_says_nothing_about_registered_addresses(client, make_user):
+    make_user("known@example.com")
+    bad = {"password1": PASSWORD, "password2": PASSWORD + "x"}
+    known = client.post("/account/sign-up/", {"email": "known@example.com", **bad})
+    unknown = client.post("/account/sign-up/", {"email": "unknown@example.com", **bad})
+    strip = lambda page: page.content.decode().replace("unknown@", "known@")  # noqa: E731
+    assert known.status_code == unknown.status_code == 200
+    assert "already" not in known.content.decode()
+    assert _without_csrf(strip(known)) == _without_csrf(strip(unknown))
+
+
+def _without_csrf(html: str) -> str:
+    import re
+
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    return re.sub(r'"X-CSRFToken": "[^"]+"', "", html)
 
 
 def test_sign_in_with_email_any_case_and_next(client, make_user, make_product):
@@ -98,7 +165,7 @@ def test_wrong_password_is_refused(client, make_user):
         "javascript:alert(1)",
     ],
 )
-def test_open_redirects_are_refused(client, make_user, evil):
+def test_open_redirects_are_refused(client, make_user, evil, mailoutbox):
     make_user("buyer@example.com")
     response = client.post(
         "/account/sign-in/", {"username": "buyer@example.com", "password": PASSWORD, "next": evil}
@@ -106,11 +173,11 @@ def test_open_redirects_are_refused(client, make_user, evil):
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     client.logout()
-    response = client.post(
+    client.post(
         f"/account/sign-up/?next={evil}",
         {"email": "new@example.com", "password1": PASSWORD, "password2": PASSWORD},
     )
-    assert response.headers["Location"] == "/"
+    assert confirm_sign_up(client, mailoutbox).headers["Location"] == "/"
 
 
 def test_sign_in_page_keeps_next_in_the_form(client, db):
@@ -130,9 +197,7 @@ def test_password_reset_by_email(client, make_user, mailoutbox):
     response = client.post("/account/password-reset/", {"email": "forgetful@example.com"})
     assert response.status_code == 302
     assert len(mailoutbox) == 1
-    link = next(line for line in mailoutbox[0].body.splitlines() if "/password-reset/" in line)
-    path = link.split("testserver", 1)[1]
-    form_page = client.get(path, follow=True)
+    form_page = client.get(link_in(mailoutbox[0], "/password-reset/"), follow=True)
     assert form_page.status_code == 200
     new_password = "a-brand-new-passphrase-9"
     done = client.post(
@@ -148,3 +213,34 @@ def test_password_reset_for_unknown_email_reveals_nothing(client, db, mailoutbox
     response = client.post("/account/password-reset/", {"email": "nobody@example.com"})
     assert response.status_code == 302
     assert mailoutbox == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_on_one_link_create_one_account(mailoutbox):
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    Client().post(
+        "/account/sign-up/",
+        {"email": "twice@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    path = link_in(mailoutbox[0], "/sign-up/confirm/")
+    start, statuses = threading.Barrier(4), []
+
+    def click() -> None:
+        try:
+            start.wait()
+            statuses.append(Client().post(path).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302, 400, 400, 400]
+    assert User.objects.filter(email="twice@example.com").count() == 1

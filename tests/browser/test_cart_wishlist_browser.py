@@ -16,6 +16,7 @@ from catalog.demo import render_product_image
 from catalog.models import ProductImage
 from catalog.services import stock_adjust
 from tests.conftest import PASSWORD
+from tests.mail_links import link_in
 from wishlist.selectors import wishlist_contents
 from wishlist.services import wishlist_toggle
 
@@ -64,7 +65,7 @@ def test_anonymous_add_to_cart_then_sign_in_resumes(page, shelf, shopper, screen
     screenshot(page, "resumed")
 
 
-def test_anonymous_heart_then_sign_up_resumes(page, shelf, screenshot):
+def test_anonymous_heart_then_sign_up_resumes(page, shelf, screenshot, mailoutbox):
     page.goto(shelf["mug"].get_absolute_url())
     page.get_by_role("button", name=re.compile("wishlist")).click()
     expect(page).to_have_url(re.compile(r"/account/sign-in/"))
@@ -73,6 +74,9 @@ def test_anonymous_heart_then_sign_up_resumes(page, shelf, screenshot):
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Confirm password").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    page.goto(link_in(mailoutbox[0], "/sign-up/confirm/"))
+    page.get_by_role("button", name="Create my account").click()
     expect(page).to_have_url(re.compile(re.escape(shelf["mug"].get_absolute_url()) + "$"))
     expect(page.locator("[data-toasts]")).to_contain_text("Saved Blue Mug to your wishlist")
     expect(page.locator("[data-wishlist-toggle]")).to_have_attribute("aria-pressed", "true")

@@ -1,0 +1,71 @@
+"""Helpers for the accounts tests that run against real gunicorn servers."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
+
+from accounts.models import User
+from tests.multiprocess_server import Browser
+
+# Redis database 2 belongs to these tests; it is emptied before each server starts.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
+SERVER_PASSWORD = "a-server-side-passphrase-31"
+
+
+# Small limits, so that the tests reach them quickly (the rules are the production ones).
+SERVER_LIMITS = {
+    "SIGN_IN_FAILURE_LIMIT": "5",
+    "SIGN_IN_IP_FAILURE_LIMIT": "40",
+    "RATE_LIMIT_SIGN_UP_IP": "5/h",
+    "RATE_LIMIT_CART_WRITES": "12/h",
+}
+
+
+def flush_test_redis() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as error:
+        pytest.fail(f"these tests need Redis at {TEST_REDIS_URL} (TEST_REDIS_URL): {error}")
+
+
+def _with_redis() -> dict[str, str]:
+    flush_test_redis()
+    return {"REDIS_URL": TEST_REDIS_URL}
+
+
+def _without_redis() -> dict[str, str]:
+    return {}
+
+
+def cache_modes() -> list:
+    """Parameters for a server fixture: with Redis as the shared cache, and without it."""
+    return [
+        pytest.param(_with_redis, id="redis"),
+        pytest.param(_without_redis, id="database"),
+    ]
+
+
+def make_server_user(email: str, password: str = SERVER_PASSWORD, **extra) -> User:
+    # The servers use the real hashers, not the tests' fast MD5 one.
+    user = User.objects.create_user(email=email, password=None, **extra)
+    user.password = make_password(password, hasher=PBKDF2PasswordHasher())
+    user.save(update_fields=["password"])
+    return user
+
+
+def sign_in(
+    browser: Browser,
+    email: str,
+    password: str = SERVER_PASSWORD,
+    path: str = "/account/sign-in/",
+    expect: int | None = 302,
+):
+    response = browser.post_form(path, {"username": email, "password": password})
+    if expect is not None:
+        assert response.status_code == expect, response.text[:2000]
+    return response
