@@ -282,6 +282,16 @@ CHECKOUT_RESERVATION_MINUTES = env_int("CHECKOUT_RESERVATION_MINUTES", 30)
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "test")
 if PAYMENT_GATEWAY not in {"test", "stripe"}:
     raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'test' or 'stripe'")
+# The test gateway marks orders paid for the public test card 4242 4242 4242 4242. Production
+# refuses it unless a staging shop turns it on by name; `check --deploy` then fails (haat.E001).
+ALLOW_TEST_PAYMENTS_IN_PRODUCTION = env_bool("ALLOW_TEST_PAYMENTS_IN_PRODUCTION", False)
+if PRODUCTION and PAYMENT_GATEWAY == "test" and not ALLOW_TEST_PAYMENTS_IN_PRODUCTION:
+    raise ImproperlyConfigured(
+        "HAAT_ENV=production refuses the test payment gateway (it accepts the public test card "
+        "4242 4242 4242 4242). Set PAYMENT_GATEWAY=stripe with STRIPE_SECRET_KEY and "
+        "STRIPE_WEBHOOK_SECRET; a staging shop may set PAYMENT_GATEWAY=test and "
+        "ALLOW_TEST_PAYMENTS_IN_PRODUCTION=true (manage.py check --deploy then fails)."
+    )
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # only for a local stand-in in tests
