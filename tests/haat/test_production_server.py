@@ -1,0 +1,55 @@
+"""`make prod`'s server, started as the README's plain-HTTP recipe starts it: it serves the shop
+and keeps answering a plain `GET /` while three times as many slow clients as it has workers
+trickle their requests in one byte a second (the issue: 6 slow sockets starved sync gunicorn)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+
+from tests.production_mode import http_status, make_variable, production_server
+from tests.slow_clients import slow_sockets, timed_get
+
+
+@pytest.fixture(scope="module")
+def port(tmp_path_factory):
+    with production_server(tmp_path_factory.mktemp("prod-local")) as port:
+        # Warm every worker up (first requests compile templates), so timings are the server's.
+        for _ in range(3 * int(make_variable("WEB_CONCURRENCY"))):
+            http_status(port, "/")
+        yield port
+
+
+def raw_request(port: int, request: bytes) -> tuple[int, bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def test_plain_http_recipe_serves_pages_static_files_and_the_api(port):
+    assert http_status(port, "/") == 200
+    assert http_status(port, "/static/haat/css/site.css") == 200
+    assert http_status(port, "/search/?q=lamp") == 200
+    assert http_status(port, "/no-such-page/") == 404
+    status, body = raw_request(
+        port, b"GET /api/cart HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    assert status == 401
+    assert json.loads(body)["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("mode", ["headers", "body"])
+def test_slow_clients_do_not_starve_the_server(port, mode):
+    count = 3 * int(make_variable("WEB_CONCURRENCY"))
+    with slow_sockets(port, count, mode=mode, max_seconds=60):
+        time.sleep(3)  # every slow socket is accepted and has started its request
+        elapsed, status = timed_get(port, "/", timeout=10)
+    assert status == 200, f"GET / not answered within 10 s next to {count} slow sockets ({mode})"
+    print(f"GET / answered in {elapsed:.2f} s next to {count} slow sockets ({mode})")
