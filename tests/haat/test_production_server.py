@@ -5,9 +5,11 @@ trickle their requests in one byte a second (the issue: 6 slow sockets starved s
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 
+import httpx
 import pytest
 
 from tests.production_mode import http_status, make_variable, production_server
@@ -43,6 +45,36 @@ def test_plain_http_recipe_serves_pages_static_files_and_the_api(port):
     )
     assert status == 401
     assert json.loads(body)["code"] == "not_authenticated"
+
+
+def test_a_shopper_signs_up_and_uses_the_api_on_the_production_server(port):
+    """Sessions, CSRF, forms, messages and database writes through the ASGI handler."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as browser:
+        form = browser.get("/account/sign-up/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+        assert form.status_code == 200 and token
+        signed_up = browser.post(
+            "/account/sign-up/",
+            data={
+                "csrfmiddlewaretoken": token.group(1),
+                "full_name": "Rina Akter",
+                "email": "rina@example.com",
+                "password1": "a-long-and-unusual-passphrase-7",
+                "password2": "a-long-and-unusual-passphrase-7",
+            },
+            headers={"Referer": f"http://127.0.0.1:{port}/account/sign-up/"},
+        )
+        assert signed_up.status_code == 302, signed_up.text[:2000]
+        state = browser.get("/api/state")
+        assert state.status_code == 200
+        assert state.json()["cart_count"] == 0
+        refused = browser.post(
+            "/api/cart/lines",
+            json={"product_id": 999999, "quantity": 1},
+            headers={"X-CSRFToken": browser.cookies["csrftoken"]},
+        )
+        assert refused.status_code in {404, 409}, refused.text
+        assert "code" in refused.json()
 
 
 @pytest.mark.parametrize("mode", ["headers", "body"])
