@@ -14,12 +14,28 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 export UV_LINK_MODE := copy
 
-.PHONY: help setup run test lint prod seed bench clean
+# make prod's server: granian with Django's ASGI handler, which reads every request's headers and
+# body without holding a Python thread, so slow clients cannot starve the workers. Headers must
+# arrive within 10 s. Each worker runs the (synchronous) views one request at a time.
+WEB_CONCURRENCY ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
+
+# make prod-local: production mode on plain HTTP on this machine, to try it out; never on a
+# public server. Its own data directory; the checks it silences, each on purpose:
+#   security.W008 no redirect to HTTPS, security.W012 and security.W016 cookies sent over
+#   plain HTTP, haat.E001 the test payment gateway (ALLOW_TEST_PAYMENTS_IN_PRODUCTION).
+# Mails (sign-up links, password resets, orders) are printed to the terminal, as no SMTP server
+# is needed to try it: mail.E001 (a development mail backend) is silenced for that.
+PROD_LOCAL_ENV := SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false \
+	PAYMENT_GATEWAY=test ALLOW_TEST_PAYMENTS_IN_PRODUCTION=true EMAIL_BACKEND=console \
+	SILENCED_SYSTEM_CHECKS=security.W008,security.W012,security.W016,haat.E001,mail.E001
+
+.PHONY: help setup run test lint prod prod-local seed bench clean
 
 help:
 	@echo "make run    set up everything and serve the shop on http://$(HOST):$(PORT)"
 	@echo "make test   run the whole test suite (SQLite + PostgreSQL, browser, lint, types)"
-	@echo "make prod   run in production mode (gunicorn, DEBUG off); needs SECRET_KEY, ALLOWED_HOSTS"
+	@echo "make prod   run in production mode (granian, DEBUG off); needs SECRET_KEY, ALLOWED_HOSTS"
+	@echo "make prod-local  production mode on plain HTTP with test payments, to try it locally"
 	@echo "make bench  benchmark in production mode on 127.0.0.1 (ARGS=--quick for a short run)"
 	@echo "make cluster       NODES=3 app nodes behind HAProxy on http://127.0.0.1:8080 (PostgreSQL, Redis)"
 	@echo "make test-cluster  the cluster tests: flash sale, node failure, shared sessions"
@@ -53,8 +69,12 @@ prod: setup
 	@HAAT_ENV=production $(PY) manage.py check --deploy --fail-level WARNING
 	@HAAT_ENV=production $(PY) manage.py migrate --noinput -v0
 	@HAAT_ENV=production $(PY) manage.py collectstatic --noinput -v0
-	@HAAT_ENV=production .venv/bin/gunicorn haat.wsgi --bind $(HOST):$(PORT) \
-		--workers $${WEB_CONCURRENCY:-$$(( $$(nproc) * 2 + 1 ))} --access-logfile -
+	@HAAT_ENV=production exec .venv/bin/granian --interface asginl haat.asgi:application \
+		--host $(HOST) --port $(PORT) --workers $(WEB_CONCURRENCY) --no-ws \
+		--http1-header-read-timeout 10000 --workers-kill-timeout 30 --access-log
+
+prod-local:
+	@env HAAT_DATA_DIR=$${HAAT_DATA_DIR:-data/prod-local} $(PROD_LOCAL_ENV) $(MAKE) --no-print-directory prod
 
 bench: setup
 	@$(PY) bench/run.py $(ARGS)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from clerk_backend_api.security import authenticate_request
 from clerk_backend_api.security.types import AuthenticateRequestOptions
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from accounts.models import User
 
@@ -94,3 +94,39 @@ def frontend_api(publishable_key: str) -> str:
     except (IndexError, ValueError, UnicodeDecodeError):
         return ""
     return host if host and "/" not in host else ""
+
+
+# Where ClerkJS loads from and talks to, besides the shop's own origin (Clerk's CSP guide):
+# its Frontend API (scripts, API calls, frames), user images, and Cloudflare's bot check.
+CLERK_IMAGES = "https://img.clerk.com"
+CLERK_BOT_CHECK = "https://challenges.cloudflare.com"
+
+
+def content_security_policy() -> dict[str, list[str]]:
+    """The site's policy (``SECURE_CSP``) widened for the pages that load ClerkJS."""
+    base = cast(dict[str, list[str]], settings.SECURE_CSP)  # haat.settings: lists of sources
+    policy = {directive: list(values) for directive, values in base.items()}
+    host = frontend_api(settings.CLERK_PUBLISHABLE_KEY)
+    if not host:
+        return policy
+    origin = f"https://{host}"
+    additions = {
+        "script-src": [origin, CLERK_BOT_CHECK],
+        "connect-src": [origin],
+        "frame-src": [origin, CLERK_BOT_CHECK],
+        "img-src": [origin, CLERK_IMAGES],
+        "worker-src": ["'self'", "blob:"],
+        # Clerk's components inject their own <style> elements (CSS-in-JS).
+        "style-src": ["'unsafe-inline'"],
+    }
+    for directive, values in additions.items():
+        policy.setdefault(directive, ["'self'"] if directive == "frame-src" else [])
+        policy[directive] += [value for value in values if value not in policy[directive]]
+    return policy
+
+
+def with_clerk_policy(response: HttpResponse) -> HttpResponse:
+    """Send ``response`` with the Clerk policy (what ``@csp_override`` does, chosen per request
+    because the key is a setting)."""
+    setattr(response, "_csp_config", content_security_policy())  # noqa: B010
+    return response

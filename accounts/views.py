@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.clerk import frontend_api
+from accounts.clerk import frontend_api, with_clerk_policy
 from accounts.forms import PasswordResetRequestForm, SignInForm, SignUpForm
 from accounts.services import (
     EmailTaken,
@@ -40,15 +40,17 @@ def clerk_page(request: HttpRequest, mode: str) -> HttpResponse:
     next_url = safe_next_url(request, reverse("catalog:home"))
     if request.user.is_authenticated:
         return redirect(next_url)
-    return render(
-        request,
-        "accounts/clerk_sign_in.html",
-        {
-            "mode": mode,
-            "next": next_url,
-            "clerk_publishable_key": settings.CLERK_PUBLISHABLE_KEY,
-            "clerk_frontend_api": frontend_api(settings.CLERK_PUBLISHABLE_KEY),
-        },
+    return with_clerk_policy(
+        render(
+            request,
+            "accounts/clerk_sign_in.html",
+            {
+                "mode": mode,
+                "next": next_url,
+                "clerk_publishable_key": settings.CLERK_PUBLISHABLE_KEY,
+                "clerk_frontend_api": frontend_api(settings.CLERK_PUBLISHABLE_KEY),
+            },
+        )
     )
 
 
@@ -84,7 +86,7 @@ class SignOutView(auth_views.LogoutView):
             },
         )
         response.delete_cookie("__session")
-        return response
+        return with_clerk_policy(response)
 
 
 @rate_limit("sign_up_ip", "sign_up_email")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("HAAT_DATA_DIR", BASE_DIR / "data"))
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves its bundled Swagger UI at /api/docs (no CDN)
     "accounts",
     "catalog",
     "cart",
@@ -106,6 +108,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,6 +137,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "haat.context_processors.shop",
             ],
             "builtins": ["catalog.templatetags.money", "catalog.templatetags.catalog_extras"],
@@ -431,6 +435,16 @@ if CHECKOUT_MAX_UNITS_PER_PRODUCT < 1:
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "test")
 if PAYMENT_GATEWAY not in {"test", "stripe"}:
     raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'test' or 'stripe'")
+# The test gateway marks orders paid for the public test card 4242 4242 4242 4242. Production
+# refuses it unless a staging shop turns it on by name; `check --deploy` then fails (haat.E001).
+ALLOW_TEST_PAYMENTS_IN_PRODUCTION = env_bool("ALLOW_TEST_PAYMENTS_IN_PRODUCTION", False)
+if PRODUCTION and PAYMENT_GATEWAY == "test" and not ALLOW_TEST_PAYMENTS_IN_PRODUCTION:
+    raise ImproperlyConfigured(
+        "HAAT_ENV=production refuses the test payment gateway (it accepts the public test card "
+        "4242 4242 4242 4242). Set PAYMENT_GATEWAY=stripe with STRIPE_SECRET_KEY and "
+        "STRIPE_WEBHOOK_SECRET; a staging shop may set PAYMENT_GATEWAY=test and "
+        "ALLOW_TEST_PAYMENTS_IN_PRODUCTION=true (manage.py check --deploy then fails)."
+    )
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # only for a local stand-in in tests
@@ -514,6 +528,24 @@ PROMETHEUS_EXPORT_MIGRATIONS = False  # /readyz checks migrations
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
 if LOG_FORMAT not in {"json", "text"}:
     raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'")
+# --- Content Security Policy (development and production) -------------------------------
+# Scripts only from this site or with the page's nonce; nothing inline, no plugins, no framing.
+# A form posting to /checkout/ is redirected to Stripe Checkout: browsers apply form-action to
+# that redirect. Clerk's pages widen this for ClerkJS (accounts.clerk.content_security_policy).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [
+        CSP.SELF,
+        *(["https://checkout.stripe.com"] if PAYMENT_GATEWAY == "stripe" else []),
+    ],
+}
 
 LOGGING = {
     "version": 1,

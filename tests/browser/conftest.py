@@ -42,16 +42,32 @@ def browser() -> Iterator:
         browser.close()
 
 
+# Every Content-Security-Policy violation becomes a console error the page fixture collects
+# (Chromium also logs "Refused to ..." lines naming the policy).
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) => console.error(
+  "CSP violation: " + e.effectiveDirective + " blocked " + (e.blockedURI || "inline") +
+  " in " + e.sourceFile + ":" + e.lineNumber));"""
+
+
+def is_csp_violation(text: str) -> bool:
+    return text.startswith("CSP violation") or "Content Security Policy" in text
+
+
 @pytest.fixture
 def page(browser, live_server, request) -> Iterator:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
     context.set_default_timeout(10_000)
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
     errors: list[str] = []
+    violations: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: violations.append(m.text) if is_csp_violation(m.text) else None)
+    page.csp_violations = violations  # read by tests that cause a violation on purpose
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from accounts.models import User
 from catalog.models import Category, Product, ProductImage, StockMovement
+from tests.manage_process import PRODUCTION_ENV, manage
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +61,24 @@ def test_images_are_real_jpegs():
     with image.image.open("rb") as handle:
         assert handle.read(3) == b"\xff\xd8\xff"
     assert ProductImage.objects.count() == 4
+
+
+def test_refuses_in_production_and_changes_nothing(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="refuses to run with HAAT_ENV=production") as refused:
+        call_command("seed_demo", "--products", "2", "--no-progress")
+    assert refused.value.returncode == 3
+    assert (User.objects.count(), Product.objects.count(), Category.objects.count()) == (0, 0, 0)
+
+
+def test_refusal_in_production_is_a_clear_exit(tmp_path):
+    result = manage(
+        "seed_demo",
+        "--no-progress",
+        **PRODUCTION_ENV,
+        HAAT_DATA_DIR=str(tmp_path),
+        drop_prefix="DATABASE_URL",
+    )
+    assert result.returncode == 3
+    assert "seed_demo refuses to run with HAAT_ENV=production" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.manage_process import manage
+from tests.manage_process import PRODUCTION_ENV, manage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,9 +18,7 @@ def test_production_check_deploy_is_clean(tmp_path):
         "--deploy",
         "--fail-level",
         "WARNING",
-        HAAT_ENV="production",
-        SECRET_KEY="x" * 20 + "a-long-random-production-secret-value-0123456789",
-        ALLOWED_HOSTS="shop.example.com",
+        **PRODUCTION_ENV,
         HAAT_DATA_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from tqdm import tqdm
 
+from accounts.demo import DEMO_ACCOUNTS
 from accounts.models import User
 from catalog import demo
 from catalog.models import Category, Product, ProductImage, StockMovement
 from catalog.services import stock_adjust
-
-DEMO_SHOPPER = ("shopper@haat.test", "haat-shopper-2026")
-DEMO_ADMIN = ("admin@haat.test", "haat-admin-2026")
 
 
 class Command(BaseCommand):
@@ -33,6 +32,14 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            # The demo accounts' passwords are public (README), and demo products are not for sale.
+            raise CommandError(
+                "seed_demo refuses to run with HAAT_ENV=production: it creates demo accounts "
+                "whose passwords are published and a catalogue of made-up products. Create "
+                "staff with manage.py createsuperuser and add real products in /admin/.",
+                returncode=3,
+            )
         count = options["products"]
         if count < 0:
             self.stderr.write("--products must be zero or more")
@@ -90,14 +97,14 @@ class Command(BaseCommand):
             self._ensure_accounts()
 
     def _ensure_accounts(self) -> None:
-        email, password = DEMO_SHOPPER
-        if not User.objects.filter(email=email).exists():
-            User.objects.create_user(email=email, password=password, full_name="Demo Shopper")
-        email, password = DEMO_ADMIN
-        if not User.objects.filter(email=email).exists():
-            User.objects.create_superuser(email=email, password=password, full_name="Demo Admin")
-        self.stdout.write(
-            "\n  Demo shopper: {} / {}\n  Shop admin:   {} / {}  (at /admin/)\n".format(
-                *DEMO_SHOPPER, *DEMO_ADMIN
-            )
-        )
+        lines = []
+        for account in DEMO_ACCOUNTS:
+            if not User.objects.filter(email=account.email).exists():
+                create = (
+                    User.objects.create_superuser if account.is_admin else User.objects.create_user
+                )
+                create(email=account.email, password=account.password, full_name=account.full_name)
+            role = "Shop admin:  " if account.is_admin else "Demo shopper:"
+            where = "  (at /admin/)" if account.is_admin else ""
+            lines.append(f"  {role} {account.email} / {account.password}{where}")
+        self.stdout.write("\n" + "\n".join(lines) + "\n")
