@@ -5,14 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cart.services import validate_quantity
-from haat.errors import DomainError, ProductNotFound
+from haat.errors import DomainError, InvalidInput, ProductNotFound
 from haat.store import get_store
+from haat.validation import MAX_MONEY, validate_quantity
 
 
 class EmptySelection(DomainError):
+    """None of the chosen products is (still) in the cart."""
+
     code = "empty_selection"
-    http_status = 400
+    http_status = 409
+
+
+class TotalTooLarge(InvalidInput):
+    """The order's total would not fit the database's bigint: refused before anything is
+    written (checkout would otherwise fail half-way, after releasing an earlier checkout)."""
+
+    code = "total_too_large"
 
 
 @dataclass(frozen=True)
@@ -101,4 +110,11 @@ def checkout_preview(
                 is_published=product.is_published,
             )
         )
-    return CheckoutPreview(items, buy_now is not None)
+    preview = CheckoutPreview(items, buy_now is not None)
+    if preview.total_minor > MAX_MONEY:
+        raise TotalTooLarge(
+            "This order's total is more than the shop can take in one order. "
+            "Buy fewer at once, or split it into several orders.",
+            total_minor=str(preview.total_minor),
+        )
+    return preview

@@ -11,11 +11,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.views import safe_next_url
 from checkout import services
 from checkout.forms import DeliveryForm
 from checkout.selectors import checkout_preview
-from haat.errors import DomainError, InsufficientStock
+from haat.errors import DomainError, InsufficientStock, InvalidInput
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import signed_in_user_id
 from orders.selectors import order_get
@@ -46,25 +45,28 @@ def checkout_urls(request: HttpRequest) -> dict[str, str]:
 def buy_now(request: HttpRequest) -> HttpResponse:
     """Buy Now from a product page: straight to the checkout for just that product and quantity
     (the cart is left alone). Anonymous shoppers sign in first and land on the same checkout."""
-    try:
-        product_id = form_product_id(request.POST.get("product_id"))
-        quantity = form_quantity(request.POST.get("quantity", "1"))
-    except DomainError as refusal:
-        messages.error(request, refusal.message)
-        return redirect(safe_next_url(request, reverse("catalog:home")))
+    product_id = form_product_id(request.POST.get("product_id"))
+    quantity = form_quantity(request.POST.get("quantity", "1"))
     url = f"{reverse('checkout:review')}?{urlencode({'buy_now': product_id, 'quantity': quantity})}"
     if not request.user.is_authenticated:
         return redirect_to_login(url, reverse("accounts:login"))
     return redirect(url)
 
 
-def _review_page(request: HttpRequest, data: QueryDict, form: DeliveryForm) -> HttpResponse:
+def _review_page(
+    request: HttpRequest, data: QueryDict, form: DeliveryForm, *, status: int = 200
+) -> HttpResponse:
+    selection = _selection(data)
     try:
-        preview = checkout_preview(user_id=signed_in_user_id(request), **_selection(data))
+        preview = checkout_preview(user_id=signed_in_user_id(request), **selection)
+    except InvalidInput:
+        raise  # an impossible request (e.g. a total too large): the 400 page says why
     except DomainError as refusal:
         messages.error(request, refusal.message)
         return redirect("cart:page")
-    return render(request, "checkout/review.html", {"preview": preview, "form": form})
+    return render(
+        request, "checkout/review.html", {"preview": preview, "form": form}, status=status
+    )
 
 
 @require_GET
@@ -79,8 +81,10 @@ def review(request: HttpRequest) -> HttpResponse:
 def start(request: HttpRequest) -> HttpResponse:
     """Place the order: re-check and reserve stock, then hand over to the payment page."""
     form = DeliveryForm(request.POST)
+    selection = _selection(request.POST)
     if not form.is_valid():
-        return _review_page(request, request.POST, form)
+        # Refused before any service runs: an earlier unpaid checkout is left as it is.
+        return _review_page(request, request.POST, form, status=400)
     try:
         urls = checkout_urls(request)
         order = services.checkout_start(
@@ -88,12 +92,14 @@ def start(request: HttpRequest) -> HttpResponse:
             success_url=urls["success_url"],
             cancel_url=urls["cancel_url"],
             delivery=form.cleaned_data,
-            **_selection(request.POST),
+            **selection,
         )
     except InsufficientStock as refusal:
         messages.error(request, refusal.message)
         # The review again, now showing each problem line; the delivery details stay filled in.
-        return _review_page(request, request.POST, form)
+        return _review_page(request, request.POST, form, status=409)
+    except InvalidInput:
+        raise  # an impossible request (e.g. a total too large): the 400 page says why
     except DomainError as refusal:
         messages.error(request, refusal.message)
         return redirect("cart:page")

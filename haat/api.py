@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -19,7 +21,8 @@ from cart.api import router as cart_router
 from checkout.api import router as checkout_router
 from haat.context_processors import shopper_state
 from haat.errors import DomainError
-from haat.schemas import shopper_id
+from haat.schemas import READ, answers, shopper_id
+from haat.validation import quantity_message
 from orders.api import router as orders_router
 from wishlist.api import router as wishlist_router
 
@@ -56,7 +59,7 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         problems.append({"field": ".".join(location) or "body", "problem": error.get("msg", "")})
     fields = {problem["field"] for problem in problems}
     if fields and all(field.endswith("quantity") for field in fields):
-        code, message = "invalid_quantity", "Quantity must be a whole number of at least 1."
+        code, message = "invalid_quantity", quantity_message()
     elif any(problem["problem"].startswith("JSON") for problem in problems):
         code, message = "malformed_json", "The request body is not valid JSON."
     else:
@@ -91,6 +94,17 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "not_found", "Nothing here.")
 
 
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _error(
+        request,
+        413,
+        "payload_too_large",
+        "The request body is too large.",
+        max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+    )
+
+
 class StateOut(Schema):
     cart: dict[str, int]
     wishlist: list[int]
@@ -103,7 +117,10 @@ class StateOut(Schema):
 
 
 @api.get(
-    "/state", response=StateOut, tags=["state"], summary="Compact state for the page's local store"
+    "/state",
+    **answers(StateOut, *READ),
+    tags=["state"],
+    summary="Compact state for the page's local store",
 )
 def state(request: HttpRequest) -> dict[str, Any]:
     return shopper_state(shopper_id(request))

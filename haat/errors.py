@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import BadRequest
+
 
 class DomainError(Exception):
     """A business rule said no. Nothing was changed."""
@@ -35,9 +37,16 @@ class ProductUnavailable(DomainError):
     http_status = 409
 
 
-class InvalidQuantity(DomainError):
-    code = "invalid_quantity"
+class InvalidInput(DomainError, BadRequest):
+    """The request itself is malformed (not a rule about the shop's state). Being a
+    ``BadRequest`` too, an HTML view that lets it through answers Django's 400 page."""
+
+    code = "invalid_request"
     http_status = 400
+
+
+class InvalidQuantity(InvalidInput):
+    code = "invalid_quantity"
 
 
 class NotInCart(DomainError):
