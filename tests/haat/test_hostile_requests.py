@@ -227,3 +227,15 @@ def test_hostile_api_requests_are_refused_with_the_error_shape(shop, shopper_cli
     assert set(response.json()) == {"code", "message", "details"}
     assert shop_state() == before
     assert Order.objects.get(pk=shop["o"]).status == Order.Status.PENDING
+
+
+@pytest.mark.parametrize("next_url", ["0", "cart", "javascript:alert(1)", "//evil.example/"])
+def test_a_next_that_is_not_a_path_on_this_site_falls_back(shopper_client, make_product, next_url):
+    # redirect() would read "0" or "cart" as the name of a URL pattern and answer 500.
+    product = make_product(stock=5)
+    response = shopper_client.post(
+        "/cart/add/", {"product_id": product.pk, "quantity": "1", "next": next_url}
+    )
+    assert (response.status_code, response["Location"]) == (302, "/cart/")
+    toggled = shopper_client.post("/wishlist/toggle/", {"product_id": product.pk, "next": next_url})
+    assert (toggled.status_code, toggled["Location"]) == (302, "/wishlist/")
