@@ -164,6 +164,35 @@ API: list[tuple[str, str, str | None]] = [
 ]
 
 
+# (path, raw body, content type): bodies no browser form or JSON client would send.
+RAW: list[tuple[str, bytes, str]] = [
+    ("/api/cart/lines", b"\xff\xfe", "application/json"),
+    ("/api/cart/lines", b"product_id=1&quantity=1", "application/x-www-form-urlencoded"),
+    ("/api/cart/lines", b'{"product_id": 1, "quantity": 1}' + b" " * 3_000_000, "application/json"),
+    (
+        "/api/checkout",
+        b'{"buy_now": {"product_id": 1, "quantity": 1}, "delivery": "\x00"}',
+        "application/json",
+    ),
+    (
+        "/cart/add/",
+        b"product_id={a}&quantity=1&" + b"x=1&" * 1200,
+        "application/x-www-form-urlencoded",
+    ),
+    (
+        "/cart/add/",
+        b"product_id={a}&quantity=1&note=" + b"x" * 3_000_000,
+        "application/x-www-form-urlencoded",
+    ),
+    ("/cart/add/", b"--b\r\nbroken", "multipart/form-data; boundary=b"),
+    (
+        "/checkout/start/",
+        b"buy_now={a}&quantity=1&name=\xff\x00",
+        "application/x-www-form-urlencoded",
+    ),
+]
+
+
 @pytest.fixture
 def shop(shopper, shopper_client, make_product):
     product = make_product(stock=10, price_minor=1000)
@@ -239,3 +268,16 @@ def test_a_next_that_is_not_a_path_on_this_site_falls_back(shopper_client, make_
     assert (response.status_code, response["Location"]) == (302, "/cart/")
     toggled = shopper_client.post("/wishlist/toggle/", {"product_id": product.pk, "next": next_url})
     assert (toggled.status_code, toggled["Location"]) == (302, "/wishlist/")
+
+
+@pytest.mark.parametrize("case", RAW, ids=[_label(case) for case in RAW])
+def test_hostile_bodies_are_refused_and_change_nothing(shop, shopper_client, case):
+    path, body, content_type = case
+    before = shop_state()
+    response = shopper_client.post(
+        path, body.replace(b"{a}", shop["a"].encode()), content_type=content_type
+    )
+    assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+    if path.startswith("/api/"):
+        assert set(response.json()) == {"code", "message", "details"}
+    assert shop_state() == before
