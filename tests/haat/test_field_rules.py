@@ -23,7 +23,10 @@ VALID = {
 }
 # Text that hits the rules' edges: controls, blanks of every kind, digits and phone punctuation.
 EDGES = st.sampled_from(list("\x00\x07\x0b\x1f\x7f\x85\x9f\t\n\r \u00a0\u2003\u3000+-0123456789aঅ"))
-TEXT = st.lists(st.one_of(EDGES, st.characters()), max_size=40).map("".join) | st.text(max_size=12)
+# No lone surrogates: form data is decoded from bytes, and the API refuses them (hostile list).
+TEXT = st.lists(st.one_of(EDGES, st.characters(exclude_categories=["Cs"])), max_size=40).map(
+    "".join
+) | st.text(max_size=12)
 
 
 @pytest.mark.parametrize(
@@ -99,7 +102,7 @@ def _api_answer(field: str, value: str) -> str | None:
 
 
 @pytest.mark.parametrize("field", list(DELIVERY_RULES))
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(value=TEXT)
 def test_form_api_and_document_agree_on_delivery_fields(field, value):
     document = DeliveryIn.model_json_schema()["properties"][field]
