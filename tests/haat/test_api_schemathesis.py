@@ -5,12 +5,16 @@ ones refused, authentication enforced, unsupported methods answered 405."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import schemathesis
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.cached_db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -63,15 +67,18 @@ class SessionCookie:
 def signed_in(db, make_user, make_product):
     products = [make_product(stock=stock) for stock in (0, 1, 5)]
     user = make_user()
-    session = SessionStore(session_key=SESSION["sessionid"])
-    session.update(
-        {
-            SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-            HASH_SESSION_KEY: user.get_session_auth_hash(),
-        }
+    # The session under the fixed key (an earlier test's copy may still be cached).
+    SessionStore(session_key=SESSION["sessionid"]).delete()
+    signed_in_as_user = {
+        SESSION_KEY: str(user.pk),
+        BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+        HASH_SESSION_KEY: user.get_session_auth_hash(),
+    }
+    Session.objects.create(
+        session_key=SESSION["sessionid"],
+        session_data=SessionStore().encode(signed_in_as_user),
+        expire_date=timezone.now() + timedelta(hours=1),
     )
-    session.save(must_create=True)
     cart_add_line(user_id=user.pk, product_id=products[2].pk, quantity=1)
     wishlist_toggle(user_id=user.pk, product_id=products[1].pk)
     # Calls go through the real WSGI handler, which would close the database connection after
