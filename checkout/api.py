@@ -11,9 +11,9 @@ from pydantic import ConfigDict, Field, model_validator
 
 from checkout import services
 from checkout.forms import DELIVERY_RULES
-from checkout.selectors import EmptySelection, TotalTooLarge
+from checkout.selectors import EmptySelection
 from checkout.views import checkout_urls
-from haat.errors import InsufficientStock, InvalidQuantity, ProductNotFound
+from haat.errors import InsufficientStock, InvalidQuantity, ProductNotFound, TotalTooLarge
 from haat.schemas import (
     BODY,
     WRITE,

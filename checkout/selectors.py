@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from haat.errors import DomainError, InvalidInput, ProductNotFound
+from cart.services import validate_quantity
+from haat.errors import DomainError, ProductNotFound
 from haat.store import get_store
-from haat.validation import MAX_MONEY, validate_quantity
+from haat.validation import validate_total
 
 
 class EmptySelection(DomainError):
@@ -15,13 +16,6 @@ class EmptySelection(DomainError):
 
     code = "empty_selection"
     http_status = 409
-
-
-class TotalTooLarge(InvalidInput):
-    """The order's total would not fit the database's bigint: refused before anything is
-    written (checkout would otherwise fail half-way, after releasing an earlier checkout)."""
-
-    code = "total_too_large"
 
 
 @dataclass(frozen=True)
@@ -56,6 +50,10 @@ class CheckoutItem:
 class CheckoutPreview:
     items: list[CheckoutItem]
     buy_now: bool
+
+    def __post_init__(self) -> None:
+        # Refused here, before anything is written: the order's total must fit the database.
+        validate_total(self.total_minor)
 
     @property
     def total_minor(self) -> int:
@@ -110,11 +108,4 @@ def checkout_preview(
                 is_published=product.is_published,
             )
         )
-    preview = CheckoutPreview(items, buy_now is not None)
-    if preview.total_minor > MAX_MONEY:
-        raise TotalTooLarge(
-            "This order's total is more than the shop can take in one order. "
-            "Buy fewer at once, or split it into several orders.",
-            total_minor=str(preview.total_minor),
-        )
-    return preview
+    return CheckoutPreview(items, buy_now is not None)

@@ -56,12 +56,11 @@ def buy_now(request: HttpRequest) -> HttpResponse:
 def _review_page(
     request: HttpRequest, data: QueryDict, form: DeliveryForm, *, status: int = 200
 ) -> HttpResponse:
-    selection = _selection(data)
     try:
-        preview = checkout_preview(user_id=signed_in_user_id(request), **selection)
-    except InvalidInput:
-        raise  # an impossible request (e.g. a total too large): the 400 page says why
+        preview = checkout_preview(user_id=signed_in_user_id(request), **_selection(data))
     except DomainError as refusal:
+        if isinstance(refusal, InvalidInput):
+            raise  # malformed items or an impossible total: the 400 page says why
         messages.error(request, refusal.message)
         return redirect("cart:page")
     return render(
@@ -81,7 +80,6 @@ def review(request: HttpRequest) -> HttpResponse:
 def start(request: HttpRequest) -> HttpResponse:
     """Place the order: re-check and reserve stock, then hand over to the payment page."""
     form = DeliveryForm(request.POST)
-    selection = _selection(request.POST)
     if not form.is_valid():
         # Refused before any service runs: an earlier unpaid checkout is left as it is.
         return _review_page(request, request.POST, form, status=400)
@@ -92,15 +90,15 @@ def start(request: HttpRequest) -> HttpResponse:
             success_url=urls["success_url"],
             cancel_url=urls["cancel_url"],
             delivery=form.cleaned_data,
-            **selection,
+            **_selection(request.POST),
         )
     except InsufficientStock as refusal:
         messages.error(request, refusal.message)
         # The review again, now showing each problem line; the delivery details stay filled in.
-        return _review_page(request, request.POST, form, status=409)
-    except InvalidInput:
-        raise  # an impossible request (e.g. a total too large): the 400 page says why
+        return _review_page(request, request.POST, form)
     except DomainError as refusal:
+        if isinstance(refusal, InvalidInput):
+            raise  # malformed items or an impossible total: the 400 page says why
         messages.error(request, refusal.message)
         return redirect("cart:page")
     return redirect(order.payment_url)

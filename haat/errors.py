@@ -62,3 +62,9 @@ class NotInWishlist(DomainError):
 class OrderNotFound(DomainError):
     code = "order_not_found"
     http_status = 404
+
+
+class TotalTooLarge(InvalidInput):
+    """An order whose total would not fit the database's bigint (``haat.validation.MAX_MONEY``)."""
+
+    code = "total_too_large"

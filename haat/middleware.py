@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 API_PREFIX = "/api/"
@@ -45,6 +46,13 @@ class ApiErrorShapeMiddleware:
         details: dict[str, object] = {}
         if status == 405 and response.has_header("Allow"):
             details["allowed"] = [m.strip() for m in response["Allow"].split(",") if m.strip()]
+        if (
+            status == 500
+            and settings.DEBUG
+            and response.get("Content-Type", "").startswith("text/plain")
+        ):
+            # Development only: django-ninja's traceback, kept for the developer.
+            details["traceback"] = response.content.decode(errors="replace")
         shaped = JsonResponse(
             {"code": code, "message": message, "details": details},
             status=status,

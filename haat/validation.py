@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from haat.errors import InvalidInput, InvalidQuantity
+from haat.errors import InvalidInput, InvalidQuantity, TotalTooLarge
 
 # Ids are positive 64-bit integers (PostgreSQL's bigint); longer numbers cannot name anything.
 MAX_ID = 2**63 - 1
@@ -124,3 +124,15 @@ def parse_id(value: object, *, message: str) -> int:
     if not _ID_TEXT.fullmatch(text) or not 1 <= int(text) <= MAX_ID:
         raise InvalidInput(message, value=text[:20])
     return int(text)
+
+
+def validate_total(total_minor: int) -> int:
+    """An order's total must fit the database (a bigint of minor units): beyond it the order
+    could not be written, so the checkout is refused before anything is."""
+    if total_minor > MAX_MONEY:
+        raise TotalTooLarge(
+            "This order's total is more than the shop can take in one order. "
+            "Buy fewer at once, or split it into several orders.",
+            total_minor=str(total_minor),
+        )
+    return total_minor

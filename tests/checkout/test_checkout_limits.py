@@ -8,7 +8,8 @@ import pytest
 
 from cart.services import cart_add_line
 from catalog.models import Product, StockMovement
-from checkout.selectors import TotalTooLarge, checkout_preview
+from checkout.selectors import checkout_preview
+from haat.errors import TotalTooLarge
 from haat.validation import MAX_MONEY
 from orders.models import Order
 from tests.api_helpers import assert_error, call
