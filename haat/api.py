@@ -20,7 +20,7 @@ from ninja.security import django_auth
 from cart.api import router as cart_router
 from checkout.api import router as checkout_router
 from haat.context_processors import shopper_state
-from haat.errors import DomainError
+from haat.errors import HTTP_ERRORS, DomainError
 from haat.schemas import READ, answers, shopper_id
 from haat.validation import quantity_message
 from orders.api import router as orders_router
@@ -91,18 +91,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, 404, "not_found", "Nothing here.")
+    return _error(request, 404, *HTTP_ERRORS[404])
 
 
 @api.exception_handler(RequestDataTooBig)
 def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    return _error(
-        request,
-        413,
-        "payload_too_large",
-        "The request body is too large.",
-        max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
-    )
+    return _error(request, 413, *HTTP_ERRORS[413], max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 
 class StateOut(Schema):

@@ -3,11 +3,11 @@ they are "not found" rather than reaching the database (where they overflow)."""
 
 from __future__ import annotations
 
-from haat.validation import MAX_ID
+from haat.validation import ID_DIGITS, MAX_ID
 
 
 class IdConverter:
-    regex = "[0-9]{1,19}"
+    regex = ID_DIGITS.pattern
 
     def to_python(self, value: str) -> int:
         number = int(value)

@@ -6,6 +6,19 @@ from typing import Any
 
 from django.core.exceptions import BadRequest
 
+# Answers that no domain rule gives (the request, not the shop, is the problem), by status:
+# their stable codes and messages under /api/ (haat.api, haat.middleware, the OpenAPI document).
+HTTP_ERRORS = {
+    400: ("invalid_request", "The request could not be understood."),
+    403: ("forbidden", "You may not do that."),
+    404: ("not_found", "Nothing here."),
+    405: ("method_not_allowed", "This address does not accept that method."),
+    413: ("payload_too_large", "The request body is too large."),
+    429: ("rate_limited", "Too many requests. Wait a moment and try again."),
+    500: ("server_error", "Something went wrong on our side. Please try again."),
+    503: ("unavailable", "The shop is busy. Please try again in a moment."),
+}
+
 
 class DomainError(Exception):
     """A business rule said no. Nothing was changed."""

@@ -12,19 +12,10 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from haat.errors import HTTP_ERRORS
+
 API_PREFIX = "/api/"
 
-# Status → (code, message) for errors that carry no JSON body of their own.
-ERRORS = {
-    400: ("invalid_request", "The request could not be understood."),
-    403: ("forbidden", "You may not do that."),
-    404: ("not_found", "Nothing here."),
-    405: ("method_not_allowed", "This address does not accept that method."),
-    413: ("payload_too_large", "The request body is too large."),
-    429: ("rate_limited", "Too many requests. Wait a moment and try again."),
-    500: ("server_error", "Something went wrong on our side. Please try again."),
-    503: ("unavailable", "The shop is busy. Please try again in a moment."),
-}
 # Headers of the original answer that still mean something.
 KEPT_HEADERS = ("Allow", "Retry-After")
 
@@ -42,7 +33,7 @@ class ApiErrorShapeMiddleware:
         ):
             return response
         status = response.status_code
-        code, message = ERRORS.get(status, ("http_error", response.reason_phrase))
+        code, message = HTTP_ERRORS.get(status, ("http_error", response.reason_phrase))
         details: dict[str, object] = {}
         if status == 405 and response.has_header("Allow"):
             details["allowed"] = [m.strip() for m in response["Allow"].split(",") if m.strip()]

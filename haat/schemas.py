@@ -3,7 +3,6 @@ the HTML forms and the OpenAPI document agree) and the documented error answers.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -14,8 +13,8 @@ from ninja.errors import AuthenticationError
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictInt
 from pydantic_core import PydanticCustomError
 
-from haat.errors import DomainError
-from haat.validation import MAX_ID, TextRule, quantity_message
+from haat.errors import HTTP_ERRORS, DomainError
+from haat.validation import ID_DIGITS, MAX_ID, TextRule, quantity_message
 
 
 def _whole_number(value: object) -> object:
@@ -29,7 +28,7 @@ def _whole_number(value: object) -> object:
 def _path_id(value: object) -> object:
     # In a URL the id is text: ASCII digits only (no "+1", " 1", "1.0" or "1_0").
     if isinstance(value, str):
-        if not re.fullmatch(r"[0-9]{1,19}", value):
+        if not ID_DIGITS.fullmatch(value):
             raise PydanticCustomError("int_parsing", "Input should be a whole number")
         return int(value)
     return value
@@ -112,10 +111,10 @@ CSRF_FAILED = Refusal(403, "csrf_failed")
 INVALID_REQUEST = Refusal(400, "invalid_request")
 INVALID_QUANTITY = Refusal(400, "invalid_quantity")
 MALFORMED_JSON = Refusal(400, "malformed_json")
-PAYLOAD_TOO_LARGE = Refusal(413, "payload_too_large")
-RATE_LIMITED = Refusal(429, "rate_limited")
+PAYLOAD_TOO_LARGE = Refusal(413, HTTP_ERRORS[413][0])
+RATE_LIMITED = Refusal(429, HTTP_ERRORS[429][0])
 STORE_BUSY = Refusal(503, "store_busy")
-SERVER_ERROR = Refusal(500, "server_error")
+SERVER_ERROR = Refusal(500, HTTP_ERRORS[500][0])
 
 # What any call can answer, what a write adds, and what a JSON body adds.
 READ = (NOT_AUTHENTICATED, SERVER_ERROR)

@@ -24,7 +24,7 @@ MAX_MONEY = 2**63 - 1
 
 # Only ASCII digits: str.isdigit() also accepts "²" and "④", which int() refuses, and int()
 # itself accepts "١٢" (Arabic-Indic digits), " 12", "+12" and "1_2".
-_ID_TEXT = re.compile(r"[0-9]{1,19}")
+ID_DIGITS = re.compile(r"[0-9]{1,19}")
 _QUANTITY_TEXT = re.compile(r"[0-9]{1,9}")
 
 # C0 and C1 control characters other than tab and line breaks never belong in shop text
@@ -121,7 +121,7 @@ def parse_quantity(value: object) -> int:
 def parse_id(value: object, *, message: str) -> int:
     """An id sent as text: ASCII digits naming a positive 64-bit integer."""
     text = "" if value is None else str(value).strip()
-    if not _ID_TEXT.fullmatch(text) or not 1 <= int(text) <= MAX_ID:
+    if not ID_DIGITS.fullmatch(text) or not 1 <= int(text) <= MAX_ID:
         raise InvalidInput(message, value=text[:20])
     return int(text)
 
