@@ -9,6 +9,9 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from haat.background import enqueue
+from haat.validation import TextRule
+
+FULL_NAME = TextRule(max_length=150, min_visible=0)
 
 
 class SignInForm(AuthenticationForm):
@@ -20,8 +23,9 @@ class SignInForm(AuthenticationForm):
 class SignUpForm(forms.Form):
     full_name = forms.CharField(
         label="Full name",
-        max_length=150,
+        max_length=FULL_NAME.max_length,
         required=False,
+        validators=[FULL_NAME.django_validator],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(

@@ -7,11 +7,27 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Path, Router, Schema
 from ninja.decorators import decorate_view
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from cart import selectors, services
+from haat.errors import InsufficientStock, NotInCart, ProductNotFound, ProductUnavailable
 from haat.limits import rate_limit
-from haat.schemas import Money, PathProductId, ProductId, StrictSchema, money, shopper_id
+from haat.schemas import (
+    BODY,
+    INVALID_QUANTITY,
+    INVALID_REQUEST,
+    READ,
+    WRITE,
+    Money,
+    PathProductId,
+    ProductId,
+    Quantity,
+    StrictSchema,
+    answers,
+    money,
+    refusal,
+    shopper_id,
+)
 from haat.store import CartContents
 
 router = Router(tags=["cart"])
@@ -40,11 +56,11 @@ class CartOut(Schema):
 
 class AddLineIn(StrictSchema):
     product_id: ProductId
-    quantity: StrictInt
+    quantity: Quantity
 
 
 class SetQuantityIn(StrictSchema):
-    quantity: StrictInt
+    quantity: Quantity
 
 
 class RemoveLinesIn(StrictSchema):
@@ -81,13 +97,27 @@ def _cart(user_id: int, contents: CartContents | None = None) -> dict[str, Any]:
     }
 
 
-@router.get("", response=CartOut, summary="The shopper's cart, every line checked against stock")
+@router.get(
+    "",
+    **answers(CartOut, *READ),
+    summary="The shopper's cart, every line checked against stock",
+)
 def cart_read(request: HttpRequest) -> dict[str, Any]:
     return _cart(shopper_id(request))
 
 
 @router.post(
-    "/lines", response={200: CartOut}, summary="Add to the cart (adds to an existing line)"
+    "/lines",
+    **answers(
+        CartOut,
+        *WRITE,
+        *BODY,
+        INVALID_QUANTITY,
+        refusal(ProductNotFound),
+        refusal(InsufficientStock),
+        refusal(ProductUnavailable),
+    ),
+    summary="Add to the cart (adds to an existing line)",
 )
 @decorate_view(rate_limit("cart_write"))
 def cart_add(request: HttpRequest, payload: AddLineIn) -> dict[str, Any]:
@@ -97,7 +127,9 @@ def cart_add(request: HttpRequest, payload: AddLineIn) -> dict[str, Any]:
     return _cart(shopper_id(request), contents)
 
 
-@router.post("/lines/remove", response=RemoveLinesOut, summary="Remove the selected lines")
+@router.post(
+    "/lines/remove", **answers(RemoveLinesOut, *WRITE, *BODY), summary="Remove the selected lines"
+)
 @decorate_view(rate_limit("cart_write"))
 def cart_remove_selected(request: HttpRequest, payload: RemoveLinesIn) -> dict[str, Any]:
     result = services.cart_remove_lines(
@@ -110,7 +142,20 @@ def cart_remove_selected(request: HttpRequest, payload: RemoveLinesIn) -> dict[s
     }
 
 
-@router.patch("/lines/{product_id}", response=CartOut, summary="Set a line's quantity (1..stock)")
+@router.patch(
+    "/lines/{product_id}",
+    **answers(
+        CartOut,
+        *WRITE,
+        *BODY,
+        INVALID_QUANTITY,
+        refusal(NotInCart),
+        refusal(ProductNotFound),
+        refusal(InsufficientStock),
+        refusal(ProductUnavailable),
+    ),
+    summary="Set a line's quantity (1..stock)",
+)
 @decorate_view(rate_limit("cart_write"))
 def cart_set(
     request: HttpRequest, product_id: Path[PathProductId], payload: SetQuantityIn
@@ -121,7 +166,11 @@ def cart_set(
     return _cart(shopper_id(request), contents)
 
 
-@router.delete("/lines/{product_id}", response=CartOut, summary="Remove one line")
+@router.delete(
+    "/lines/{product_id}",
+    **answers(CartOut, *WRITE, INVALID_REQUEST, refusal(NotInCart)),
+    summary="Remove one line",
+)
 @decorate_view(rate_limit("cart_write"))
 def cart_remove(request: HttpRequest, product_id: Path[PathProductId]) -> dict[str, Any]:
     contents = services.cart_remove_line(user_id=shopper_id(request), product_id=product_id)

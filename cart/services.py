@@ -6,26 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from catalog.selectors import availability
-from haat.errors import (
-    InsufficientStock,
-    InvalidQuantity,
-    NotInCart,
-    ProductNotFound,
-    ProductUnavailable,
-)
+from haat.errors import InsufficientStock, NotInCart, ProductNotFound, ProductUnavailable
 from haat.store import CartContents, ProductState, get_store
-
-
-def validate_quantity(quantity: object) -> int:
-    limit = settings.CART_MAX_LINE_QUANTITY
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= limit:
-        raise InvalidQuantity(
-            f"Quantity must be a whole number from 1 to {limit}.", quantity=str(quantity)
-        )
-    return quantity
+from haat.validation import validate_quantity
 
 
 def _on_sale(products: Mapping[int, ProductState], product_id: int) -> ProductState:

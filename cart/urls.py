@@ -7,6 +7,6 @@ app_name = "cart"
 urlpatterns = [
     path("", views.cart_page, name="page"),
     path("add/", views.cart_add, name="add"),
-    path("lines/<int:product_id>/quantity/", views.cart_set_quantity, name="set_quantity"),
+    path("lines/<id:product_id>/quantity/", views.cart_set_quantity, name="set_quantity"),
     path("remove/", views.cart_remove, name="remove"),
 ]

@@ -35,12 +35,8 @@ def cart_page(request: HttpRequest) -> HttpResponse:
 def cart_add(request: HttpRequest) -> HttpResponse:
     """Add to Cart from a product page or the wishlist (no-JavaScript path and sign-in resume)."""
     next_url = safe_next_url(request, reverse("cart:page"))
-    try:
-        product_id = form_product_id(request.POST.get("product_id"))
-        quantity = form_quantity(request.POST.get("quantity", "1"))
-    except DomainError as refusal:
-        messages.error(request, refusal.message)
-        return redirect(next_url)
+    product_id = form_product_id(request.POST.get("product_id"))
+    quantity = form_quantity(request.POST.get("quantity", "1"))
     if not request.user.is_authenticated:
         name = Product.objects.filter(pk=product_id).values_list("name", flat=True).first() or ""
         resume.remember(request, "cart_add", product_id=product_id, quantity=quantity, name=name)
@@ -60,14 +56,11 @@ def cart_add(request: HttpRequest) -> HttpResponse:
 @login_required
 @rate_limit("cart_write")
 def cart_set_quantity(request: HttpRequest, product_id: int) -> HttpResponse:
+    # The - / + buttons send "quantity"; typing a number and pressing Update sends "quantity_typed".
+    quantity = form_quantity(request.POST.get("quantity") or request.POST.get("quantity_typed"))
     try:
         services.cart_set_quantity(
-            user_id=signed_in_user_id(request),
-            product_id=product_id,
-            # The - / + buttons send "quantity"; typing a number and pressing Update sends "quantity_typed".
-            quantity=form_quantity(
-                request.POST.get("quantity") or request.POST.get("quantity_typed")
-            ),
+            user_id=signed_in_user_id(request), product_id=product_id, quantity=quantity
         )
     except DomainError as refusal:
         messages.error(request, refusal.message)

@@ -11,13 +11,15 @@ from django.shortcuts import render
 from catalog import selectors
 from catalog.models import Product
 from haat.context_processors import request_shopper_state
+from haat.forms import form_search_query
 
 
 def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
     paginator = Paginator(products, settings.PRODUCTS_PER_PAGE)
     number = request.GET.get("page", "1")
     # Nonsense or numbers below one mean the first page; past the end means the last page.
-    if not number.isdigit() or int(number) < 1:
+    # ASCII digits only: "²".isdigit() is true, but int("²") fails.
+    if not (number.isascii() and number.isdigit()) or int(number) < 1:
         number = "1"
     return paginator.get_page(number)
 
@@ -34,7 +36,7 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "")[:100].strip()
+    query = form_search_query(request.GET.get("q", ""))
     page = _page(request, selectors.product_list_published(query=query)) if query else None
     return render(request, "catalog/search.html", {"query": query, "page": page})
 

@@ -8,37 +8,71 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.decorators import decorate_view
-from pydantic import Field, StrictInt, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from checkout import services
+from checkout.forms import DELIVERY_RULES
+from checkout.selectors import EmptySelection, QuantityLimitExceeded
+from checkout.services import CheckoutInProgress, CheckoutReplaced
 from checkout.views import checkout_urls
+from haat.errors import InsufficientStock, InvalidQuantity, ProductNotFound, TotalTooLarge
 from haat.limits import rate_limit
-from haat.schemas import ProductId, StrictSchema, shopper_id
+from haat.schemas import (
+    BODY,
+    WRITE,
+    ProductId,
+    Quantity,
+    StrictSchema,
+    answers,
+    refusal,
+    rule_text,
+    shopper_id,
+)
+from payments.gateways import GatewayError
 
 router = Router(tags=["checkout"])
 
 
 class BuyNowIn(StrictSchema):
     product_id: ProductId
-    quantity: StrictInt
+    quantity: Quantity
 
 
 class DeliveryIn(StrictSchema):
-    name: str = Field(min_length=1, max_length=150)
-    phone: str = Field(pattern=r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
-    address: str = Field(min_length=5, max_length=500)
-    city: str = Field(min_length=1, max_length=80)
+    name: rule_text(DELIVERY_RULES["name"])  # type: ignore[valid-type]
+    phone: rule_text(DELIVERY_RULES["phone"])  # type: ignore[valid-type]
+    address: rule_text(DELIVERY_RULES["address"])  # type: ignore[valid-type]
+    city: rule_text(DELIVERY_RULES["city"])  # type: ignore[valid-type]
 
 
 class CheckoutIn(StrictSchema):
-    product_ids: list[ProductId] | None = Field(default=None, max_length=500)
+    """Either ``product_ids`` (lines of the cart) or ``buy_now``, never both."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        # The same rule as one_source below, for the OpenAPI document.
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["product_ids"],
+                    "properties": {"product_ids": {"type": "array"}, "buy_now": {"type": "null"}},
+                },
+                {
+                    "required": ["buy_now"],
+                    "properties": {"buy_now": {"type": "object"}, "product_ids": {"type": "null"}},
+                },
+            ]
+        },
+    )
+
+    product_ids: list[ProductId] | None = Field(default=None, min_length=1, max_length=500)
     buy_now: BuyNowIn | None = None
     delivery: DeliveryIn | None = Field(default=None, description="Where the parcel goes")
 
     @model_validator(mode="after")
     def one_source(self) -> CheckoutIn:
-        if self.product_ids is not None and self.buy_now is not None:
-            raise ValueError("Send either product_ids (cart lines) or buy_now, not both.")
+        if (self.product_ids is None) == (self.buy_now is None):
+            raise ValueError("Send product_ids (cart lines) or buy_now (one product): one of them.")
         return self
 
 
@@ -49,7 +83,24 @@ class CheckoutOut(Schema):
     expires_at: datetime
 
 
-@router.post("", response=CheckoutOut, summary="Start checkout: re-check stock, reserve, pay")
+@router.post(
+    "",
+    **answers(
+        CheckoutOut,
+        *WRITE,
+        *BODY,
+        refusal(InvalidQuantity),
+        refusal(ProductNotFound),
+        refusal(EmptySelection),
+        refusal(InsufficientStock),
+        refusal(QuantityLimitExceeded),
+        refusal(CheckoutReplaced),
+        refusal(CheckoutInProgress),
+        refusal(TotalTooLarge),
+        refusal(GatewayError),
+    ),
+    summary="Start checkout: re-check stock, reserve, pay",
+)
 @decorate_view(rate_limit("checkout"))
 def checkout_start(request: HttpRequest, payload: CheckoutIn) -> dict[str, Any]:
     selection: dict[str, Any] = {"product_ids": payload.product_ids or []}

@@ -1,48 +1,65 @@
-"""The delivery details asked for on the checkout page."""
+"""The delivery details asked for on the checkout page. The same rules check the API's
+``delivery`` object (checkout.api), so both accept and refuse alike."""
 
 from __future__ import annotations
 
-import re
-
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 
-PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
+from haat.validation import TextRule
+
+DELIVERY_RULES = {
+    "name": TextRule(max_length=150, too_short="Enter the recipient's name."),
+    "phone": TextRule(
+        max_length=32,
+        # Blanks around the number are allowed (pasted numbers); they are dropped when stored.
+        pattern=r"^ *\+?[0-9][0-9 \-]{6,18}[0-9] *$",
+        mismatch="Enter a mobile number the courier can call, e.g. 01712345678.",
+        normalise=str.strip,
+    ),
+    "address": TextRule(
+        max_length=500, min_visible=5, too_short="Enter the full address: house, road, area."
+    ),
+    "city": TextRule(max_length=80, too_short="Enter the city or area."),
+}
+
+
+def _field(name: str, label: str, widget: forms.Widget) -> forms.CharField:
+    rule = DELIVERY_RULES[name]
+    # strip=False: the rule sees the text as sent, like the API does; clean() normalises it.
+    field = forms.CharField(
+        label=label,
+        max_length=rule.max_length,
+        strip=False,
+        validators=[rule.django_validator],
+        widget=widget,
+    )
+    # The rule refuses NUL itself, with one message for every control character.
+    field.validators = [
+        v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+    ]
+    return field
 
 
 class DeliveryForm(forms.Form):
-    name = forms.CharField(
-        label="Recipient's name",
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
-    phone = forms.CharField(
-        label="Mobile number",
-        max_length=32,
-        widget=forms.TextInput(
+    name = _field("name", "Recipient's name", forms.TextInput(attrs={"autocomplete": "name"}))
+    phone = _field(
+        "phone",
+        "Mobile number",
+        forms.TextInput(
             attrs={"autocomplete": "tel", "inputmode": "tel", "placeholder": "01XXXXXXXXX"}
         ),
     )
-    address = forms.CharField(
-        label="Address",
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "street-address"}),
+    address = _field(
+        "address",
+        "Address",
+        forms.Textarea(attrs={"rows": 2, "autocomplete": "street-address"}),
     )
-    city = forms.CharField(
-        label="City / area",
-        max_length=80,
-        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
-    )
+    city = _field("city", "City / area", forms.TextInput(attrs={"autocomplete": "address-level2"}))
 
-    def clean_phone(self) -> str:
-        phone = self.cleaned_data["phone"].strip()
-        if not PHONE.match(phone):
-            raise forms.ValidationError(
-                "Enter a mobile number the courier can call, e.g. 01712345678."
-            )
-        return phone
-
-    def clean_address(self) -> str:
-        address = " ".join(self.cleaned_data["address"].split())
-        if len(address) < 5:
-            raise forms.ValidationError("Enter the full address: house, road, area.")
-        return address
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        for name, rule in DELIVERY_RULES.items():
+            if name in cleaned:
+                cleaned[name] = rule.normalise(cleaned[name])
+        return cleaned

@@ -10,11 +10,14 @@ from django.conf import settings
 from cart.services import validate_quantity
 from haat.errors import DomainError, InsufficientStock, ProductNotFound
 from haat.store import get_store
+from haat.validation import validate_total
 
 
 class EmptySelection(DomainError):
+    """None of the chosen products is (still) in the cart."""
+
     code = "empty_selection"
-    http_status = 400
+    http_status = 409
 
 
 class QuantityLimitExceeded(DomainError):
@@ -59,6 +62,10 @@ class CheckoutItem:
 class CheckoutPreview:
     items: list[CheckoutItem]
     buy_now: bool
+
+    def __post_init__(self) -> None:
+        # Refused here, before anything is written: the order's total must fit the database.
+        validate_total(self.total_minor)
 
     @property
     def total_minor(self) -> int:

@@ -11,11 +11,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.views import safe_next_url
 from checkout import services
 from checkout.forms import DeliveryForm
 from checkout.selectors import QuantityLimitExceeded, checkout_preview
-from haat.errors import DomainError, InsufficientStock
+from haat.errors import DomainError, InsufficientStock, InvalidInput
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import signed_in_user_id
 from haat.limits import rate_limit
@@ -48,25 +47,27 @@ def checkout_urls(request: HttpRequest) -> dict[str, str]:
 def buy_now(request: HttpRequest) -> HttpResponse:
     """Buy Now from a product page: straight to the checkout for just that product and quantity
     (the cart is left alone). Anonymous shoppers sign in first and land on the same checkout."""
-    try:
-        product_id = form_product_id(request.POST.get("product_id"))
-        quantity = form_quantity(request.POST.get("quantity", "1"))
-    except DomainError as refusal:
-        messages.error(request, refusal.message)
-        return redirect(safe_next_url(request, reverse("catalog:home")))
+    product_id = form_product_id(request.POST.get("product_id"))
+    quantity = form_quantity(request.POST.get("quantity", "1"))
     url = f"{reverse('checkout:review')}?{urlencode({'buy_now': product_id, 'quantity': quantity})}"
     if not request.user.is_authenticated:
         return redirect_to_login(url, reverse("accounts:login"))
     return redirect(url)
 
 
-def _review_page(request: HttpRequest, data: QueryDict, form: DeliveryForm) -> HttpResponse:
+def _review_page(
+    request: HttpRequest, data: QueryDict, form: DeliveryForm, *, status: int = 200
+) -> HttpResponse:
     try:
         preview = checkout_preview(user_id=signed_in_user_id(request), **_selection(data))
     except DomainError as refusal:
+        if isinstance(refusal, InvalidInput):
+            raise  # malformed items or an impossible total: the 400 page says why
         messages.error(request, refusal.message)
         return redirect("cart:page")
-    return render(request, "checkout/review.html", {"preview": preview, "form": form})
+    return render(
+        request, "checkout/review.html", {"preview": preview, "form": form}, status=status
+    )
 
 
 @require_GET
@@ -83,7 +84,8 @@ def start(request: HttpRequest) -> HttpResponse:
     """Place the order: re-check and reserve stock, then hand over to the payment page."""
     form = DeliveryForm(request.POST)
     if not form.is_valid():
-        return _review_page(request, request.POST, form)
+        # Refused before any service runs: an earlier unpaid checkout is left as it is.
+        return _review_page(request, request.POST, form, status=400)
     try:
         urls = checkout_urls(request)
         order = services.checkout_start(
@@ -98,6 +100,8 @@ def start(request: HttpRequest) -> HttpResponse:
         # The review again, now showing each problem line; the delivery details stay filled in.
         return _review_page(request, request.POST, form)
     except DomainError as refusal:
+        if isinstance(refusal, InvalidInput):
+            raise  # malformed items or an impossible total: the 400 page says why
         messages.error(request, refusal.message)
         return redirect("cart:page")
     return redirect(order.payment_url)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
@@ -20,9 +22,10 @@ from cart.api import router as cart_router
 from checkout.api import router as checkout_router
 from haat.busy import store_busy_from
 from haat.context_processors import shopper_state
-from haat.errors import DomainError, StoreBusy
+from haat.errors import HTTP_ERRORS, DomainError, StoreBusy
 from haat.limits import RateLimited, rate_limited_response
-from haat.schemas import shopper_id
+from haat.schemas import READ, answers, shopper_id
+from haat.validation import quantity_message
 from orders.api import router as orders_router
 from wishlist.api import router as wishlist_router
 
@@ -75,7 +78,7 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         problems.append({"field": ".".join(location) or "body", "problem": error.get("msg", "")})
     fields = {problem["field"] for problem in problems}
     if fields and all(field.endswith("quantity") for field in fields):
-        code, message = "invalid_quantity", "Quantity must be a whole number of at least 1."
+        code, message = "invalid_quantity", quantity_message()
     elif any(problem["problem"].startswith("JSON") for problem in problems):
         code, message = "malformed_json", "The request body is not valid JSON."
     else:
@@ -107,7 +110,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, 404, "not_found", "Nothing here.")
+    return _error(request, 404, *HTTP_ERRORS[404])
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _error(request, 413, *HTTP_ERRORS[413], max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 
 class StateOut(Schema):
@@ -122,7 +130,10 @@ class StateOut(Schema):
 
 
 @api.get(
-    "/state", response=StateOut, tags=["state"], summary="Compact state for the page's local store"
+    "/state",
+    **answers(StateOut, *READ),
+    tags=["state"],
+    summary="Compact state for the page's local store",
 )
 def state(request: HttpRequest) -> dict[str, Any]:
     return shopper_state(shopper_id(request))

@@ -4,6 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import BadRequest
+
+# Answers that no domain rule gives (the request, not the shop, is the problem), by status:
+# their stable codes and messages under /api/ (haat.api, haat.middleware, the OpenAPI document).
+HTTP_ERRORS = {
+    400: ("invalid_request", "The request could not be understood."),
+    403: ("forbidden", "You may not do that."),
+    404: ("not_found", "Nothing here."),
+    405: ("method_not_allowed", "This address does not accept that method."),
+    413: ("payload_too_large", "The request body is too large."),
+    429: ("rate_limited", "Too many requests. Wait a moment and try again."),
+    500: ("server_error", "Something went wrong on our side. Please try again."),
+    503: ("unavailable", "The shop is busy. Please try again in a moment."),
+}
+
 
 class DomainError(Exception):
     """A business rule said no. Nothing was changed."""
@@ -35,9 +50,16 @@ class ProductUnavailable(DomainError):
     http_status = 409
 
 
-class InvalidQuantity(DomainError):
-    code = "invalid_quantity"
+class InvalidInput(DomainError, BadRequest):
+    """The request itself is malformed (not a rule about the shop's state). Being a
+    ``BadRequest`` too, an HTML view that lets it through answers Django's 400 page."""
+
+    code = "invalid_request"
     http_status = 400
+
+
+class InvalidQuantity(InvalidInput):
+    code = "invalid_quantity"
 
 
 class NotInCart(DomainError):
@@ -66,3 +88,9 @@ class StoreBusy(DomainError):
 
     def __init__(self, message: str = default_message, **details: Any) -> None:
         super().__init__(message, **details)
+
+
+class TotalTooLarge(InvalidInput):
+    """An order whose total would not fit the database's bigint (``haat.validation.MAX_MONEY``)."""
+
+    code = "total_too_large"

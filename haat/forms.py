@@ -1,36 +1,30 @@
-"""Parsing what plain HTML forms send, with clear refusals."""
+"""Parsing what plain HTML forms send, with clear refusals (the rules are in haat.validation).
+
+Malformed values raise ``InvalidInput``: views let it through and Django answers its 400 page
+with the message. Nothing has been changed by then."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from haat.errors import InvalidQuantity, ProductNotFound
+from haat.validation import clean_text, parse_id, parse_quantity
 
-MAX_ID = 2**63 - 1
+PRODUCT_NOT_FOUND = "That product could not be found."
+SEARCH_MAX_LENGTH = 100
 
 
 def form_product_id(value: object) -> int:
-    try:
-        product_id = int(str(value))
-    except (TypeError, ValueError):
-        raise ProductNotFound("That product could not be found.", product_id=str(value)) from None
-    if not 1 <= product_id <= MAX_ID:
-        raise ProductNotFound("That product could not be found.", product_id=str(value))
-    return product_id
+    return parse_id(value, message=PRODUCT_NOT_FOUND)
 
 
 def form_quantity(value: object) -> int:
-    text = str(value).strip() if value is not None else ""
-    if not text.isdigit() or len(text) > 9:
-        raise InvalidQuantity("Quantity must be a whole number of at least 1.", quantity=text[:20])
-    return int(text)
+    return parse_quantity(value)
 
 
 def form_product_ids(values: Iterable[object]) -> list[int]:
-    ids = []
-    for value in values:
-        try:
-            ids.append(form_product_id(value))
-        except ProductNotFound:
-            continue
-    return list(dict.fromkeys(ids))
+    """A selection of products (checkboxes): every value must be an id."""
+    return list(dict.fromkeys(form_product_id(value) for value in values))
+
+
+def form_search_query(value: object) -> str:
+    return clean_text(value, max_length=SEARCH_MAX_LENGTH, what="A search").strip()

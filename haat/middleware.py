@@ -1,5 +1,5 @@
 """Project-wide middleware: the request id with its access log line, the operations endpoints,
-and "store busy" pages."""
+"store busy" pages, and the API's JSON error shape."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.signals import request_finished
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.functional import empty
 
 from haat import operations, request_id
 from haat.busy import store_busy_from
+from haat.errors import HTTP_ERRORS
 
 access_log = logging.getLogger("haat.access")
 
@@ -117,3 +119,51 @@ class StoreBusyMiddleware:
         response = HttpResponse(body, status=busy.http_status)
         response["Retry-After"] = str(busy.retry_after_seconds)
         return response
+
+
+# --- The API's error shape ----------------------------------------------------------------
+# Under /api/, every error answers the API's JSON shape ``{code, message, details}``. The API's
+# own refusals already do (haat.api maps them); this catches answers made before or around it:
+# 404 for unknown paths, 405 for methods an endpoint lacks (django-ninja answers those itself,
+# as text), 400/413 from Django's request parsing and 500 from Django's error handler. Pages
+# outside /api/ keep their HTML.
+API_PREFIX = "/api/"
+
+# Headers of the original answer that still mean something.
+KEPT_HEADERS = ("Allow", "Retry-After")
+
+
+class ApiErrorShapeMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not request.path_info.startswith(API_PREFIX)
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status = response.status_code
+        code, message = HTTP_ERRORS.get(status, ("http_error", response.reason_phrase))
+        details: dict[str, object] = {}
+        if status == 405 and response.has_header("Allow"):
+            details["allowed"] = [m.strip() for m in response["Allow"].split(",") if m.strip()]
+        if (
+            status == 500
+            and settings.DEBUG
+            and response.get("Content-Type", "").startswith("text/plain")
+        ):
+            # Development only: django-ninja's traceback, kept for the developer.
+            details["traceback"] = response.content.decode(errors="replace")
+        shaped = JsonResponse(
+            {"code": code, "message": message, "details": details},
+            status=status,
+            content_type="application/json; charset=utf-8",
+        )
+        for header in KEPT_HEADERS:
+            if response.has_header(header):
+                shaped[header] = response[header]
+        shaped.cookies = response.cookies
+        return shaped

@@ -1,10 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path, register_converter
 from django.views.static import serve
 
 from accounts.webhooks import clerk_webhook
 from haat.api import api
+from haat.converters import IdConverter
+
+# Before the apps' URLconfs are included: they use <id:…> for product and order ids.
+register_converter(IdConverter, "id")
+handler400 = "haat.views.bad_request"
 
 admin.site.site_header = f"{settings.SHOP_NAME} administration"
 admin.site.site_title = f"{settings.SHOP_NAME} admin"

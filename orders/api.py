@@ -8,7 +8,17 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Path, Router, Schema
 
-from haat.schemas import Money, PathProductId, money, shopper_id
+from haat.errors import OrderNotFound
+from haat.schemas import (
+    INVALID_REQUEST,
+    READ,
+    Money,
+    PathProductId,
+    answers,
+    money,
+    refusal,
+    shopper_id,
+)
 from orders import selectors
 from orders.models import Order
 
@@ -58,11 +68,15 @@ def _order(order: Order) -> dict[str, Any]:
     }
 
 
-@router.get("", response=list[OrderOut], summary="The shopper's orders, newest first")
+@router.get("", **answers(list[OrderOut], *READ), summary="The shopper's orders, newest first")
 def orders_list(request: HttpRequest) -> list[dict[str, Any]]:
     return [_order(order) for order in selectors.order_list(user_id=shopper_id(request))]
 
 
-@router.get("/{order_id}", response=OrderOut, summary="One of the shopper's orders")
+@router.get(
+    "/{order_id}",
+    **answers(OrderOut, *READ, INVALID_REQUEST, refusal(OrderNotFound)),
+    summary="One of the shopper's orders",
+)
 def orders_get(request: HttpRequest, order_id: Path[PathProductId]) -> dict[str, Any]:
     return _order(selectors.order_get(user_id=shopper_id(request), order_id=order_id))

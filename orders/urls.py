@@ -6,6 +6,6 @@ app_name = "orders"
 
 urlpatterns = [
     path("", views.order_list, name="list"),
-    path("<int:order_id>/", views.order_detail, name="detail"),
-    path("<int:order_id>/cancel/", views.order_cancel, name="cancel"),
+    path("<id:order_id>/", views.order_detail, name="detail"),
+    path("<id:order_id>/cancel/", views.order_cancel, name="cancel"),
 ]

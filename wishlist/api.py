@@ -8,8 +8,22 @@ from django.http import HttpRequest
 from ninja import Path, Router, Schema
 from ninja.decorators import decorate_view
 
+from haat.errors import NotInWishlist, ProductNotFound, ProductUnavailable
 from haat.limits import rate_limit
-from haat.schemas import Money, PathProductId, ProductId, StrictSchema, money, shopper_id
+from haat.schemas import (
+    BODY,
+    INVALID_REQUEST,
+    READ,
+    WRITE,
+    Money,
+    PathProductId,
+    ProductId,
+    StrictSchema,
+    answers,
+    money,
+    refusal,
+    shopper_id,
+)
 from wishlist import selectors, services
 
 router = Router(tags=["wishlist"])
@@ -67,12 +81,20 @@ def _wishlist(user_id: int) -> dict[str, Any]:
     }
 
 
-@router.get("", response=WishlistOut, summary="The shopper's wishlist with availability flags")
+@router.get(
+    "",
+    **answers(WishlistOut, *READ),
+    summary="The shopper's wishlist with availability flags",
+)
 def wishlist_read(request: HttpRequest) -> dict[str, Any]:
     return _wishlist(shopper_id(request))
 
 
-@router.post("/toggle", response=ToggleOut, summary="Add the product, or remove it if present")
+@router.post(
+    "/toggle",
+    **answers(ToggleOut, *WRITE, *BODY, refusal(ProductNotFound), refusal(ProductUnavailable)),
+    summary="Add the product, or remove it if present",
+)
 @decorate_view(rate_limit("cart_write"))
 def wishlist_toggle(request: HttpRequest, payload: ToggleIn) -> dict[str, Any]:
     in_wishlist, contents = services.wishlist_toggle(
@@ -81,7 +103,11 @@ def wishlist_toggle(request: HttpRequest, payload: ToggleIn) -> dict[str, Any]:
     return {"in_wishlist": in_wishlist, "count": len(contents.items), "version": contents.version}
 
 
-@router.delete("/items/{product_id}", response=WishlistOut, summary="Remove one item")
+@router.delete(
+    "/items/{product_id}",
+    **answers(WishlistOut, *WRITE, INVALID_REQUEST, refusal(NotInWishlist)),
+    summary="Remove one item",
+)
 @decorate_view(rate_limit("cart_write"))
 def wishlist_remove(request: HttpRequest, product_id: Path[PathProductId]) -> dict[str, Any]:
     services.wishlist_remove(user_id=shopper_id(request), product_id=product_id)

@@ -7,5 +7,5 @@ app_name = "wishlist"
 urlpatterns = [
     path("", views.wishlist_page, name="page"),
     path("toggle/", views.wishlist_toggle, name="toggle"),
-    path("items/<int:product_id>/remove/", views.wishlist_remove, name="remove"),
+    path("items/<id:product_id>/remove/", views.wishlist_remove, name="remove"),
 ]

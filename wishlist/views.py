@@ -31,11 +31,7 @@ def wishlist_page(request: HttpRequest) -> HttpResponse:
 @rate_limit("cart_write")
 def wishlist_toggle(request: HttpRequest) -> HttpResponse:
     next_url = safe_next_url(request, reverse("wishlist:page"))
-    try:
-        product_id = form_product_id(request.POST.get("product_id"))
-    except DomainError as refusal:
-        messages.error(request, refusal.message)
-        return redirect(next_url)
+    product_id = form_product_id(request.POST.get("product_id"))
     if not request.user.is_authenticated:
         name = Product.objects.filter(pk=product_id).values_list("name", flat=True).first() or ""
         resume.remember(request, "wishlist_add", product_id=product_id, name=name)

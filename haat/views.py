@@ -1,0 +1,33 @@
+"""Project-wide error pages (``handler400``; the other codes use Django's defaults and the
+templates in templates/). Under /api/, haat.middleware turns any of them into the JSON shape."""
+
+from __future__ import annotations
+
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from haat.errors import InvalidInput
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Malformed input (``InvalidInput`` from a form, a body over DATA_UPLOAD_MAX_MEMORY_SIZE,
+    a bad Host header…): say what was wrong, offer the way back. Nothing was changed."""
+    status = 413 if isinstance(exception, RequestDataTooBig) else 400
+    if isinstance(exception, InvalidInput):
+        message = exception.message
+    elif status == 413:
+        message = "That was more data than the shop accepts in one request."
+    else:
+        message = "The request could not be understood."
+    try:
+        hosts = {request.get_host()}
+    except DisallowedHost:
+        hosts = set()
+    back = request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts=hosts, require_https=request.is_secure()
+    ):
+        back = ""  # back into this shop only, never to another site
+    return render(request, "400.html", {"message": message, "back_url": back}, status=status)
