@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from checkout.services import order_cancel, order_fulfil, order_settle
 from orders.models import Order
@@ -16,6 +17,10 @@ from payments.gateways import PaymentEventData, get_gateway
 from payments.gateways.test import CARD_OUTCOMES, session_object, signed_event
 from payments.models import PaymentEvent, TestPaymentSession
 
+SESSION_EXPIRED = (
+    "This payment session expired before you paid, so the items were no longer held for you. "
+    "Nothing was charged; please check out again."
+)
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 FAILED_EVENTS = {
     "checkout.session.expired",
@@ -86,6 +91,9 @@ def pay_with_test_card(*, session_id: str, card_number: str) -> tuple[bool, str]
         if session.status != TestPaymentSession.Status.OPEN:
             return session.payment_status == "paid", "This payment session is closed."
         result, message = outcome
+        if session.expires_at <= timezone.now():
+            # Stripe expires a session at its expires_at: past it, no payment is taken.
+            result, message = "expired", SESSION_EXPIRED
         if result == "paid":
             session.status = TestPaymentSession.Status.COMPLETE
             session.payment_status = "paid"
@@ -93,6 +101,10 @@ def pay_with_test_card(*, session_id: str, card_number: str) -> tuple[bool, str]
             session.last_error = ""
             session.save()
             payload, header = signed_event("checkout.session.completed", session_object(session))
+        elif result == "expired":
+            session.status = TestPaymentSession.Status.EXPIRED
+            session.save(update_fields=["status"])
+            payload, header = signed_event("checkout.session.expired", session_object(session))
         else:
             session.last_error = message
             session.save(update_fields=["last_error"])
