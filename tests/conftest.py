@@ -124,3 +124,12 @@ def shopper_client(client, shopper: User):
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _background_tasks_in_process() -> None:
+    """Tasks run in the test's own process whatever REDIS_URL says (as with `make run`); the
+    tests that start real workers send to Redis through a producer of their own."""
+    from haat.celery import app
+
+    app.conf.task_always_eager = True
