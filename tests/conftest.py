@@ -133,3 +133,16 @@ def _background_tasks_in_process() -> None:
     from haat.celery import app
 
     app.conf.task_always_eager = True
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A Redis database of the tests' own (see tests/redis_server.py), emptied before use."""
+    import redis
+
+    from tests.redis_server import redis_for_tests
+
+    with redis_for_tests() as url:
+        redis.Redis.from_url(url).flushdb()
+        yield url
+        redis.Redis.from_url(url).flushdb()
