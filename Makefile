@@ -59,3 +59,12 @@ bench: setup
 
 clean:
 	rm -rf .venv .tools staticfiles
+
+# Background work with REDIS_URL set (README: Background work). Without REDIS_URL, `make run`
+# and `make prod` run the periodic jobs inside the web process and need neither.
+.PHONY: worker beat
+worker: setup
+	@.venv/bin/celery -A haat worker -l INFO
+
+beat: setup
+	@.venv/bin/celery -A haat beat -l INFO
