@@ -308,7 +308,7 @@ TEST_GATEWAY_WEBHOOK_SECRET = os.environ.get(
 # sends the periodic jobs. Without it (`make run`), tasks run in the calling process and each
 # serving process runs the periodic jobs itself (haat/ticker.py): nothing else to start.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # unused: tasks run eagerly
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 # In-process, a failed task is logged, never raised into the request that queued it.

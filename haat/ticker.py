@@ -78,7 +78,8 @@ class Ticker:
                 if at > time.monotonic() or self._stop.is_set():
                     continue
                 try:
-                    run_job(task)
+                    with _between_forks:
+                        run_job(task)
                 except Exception:  # the thread must outlive any one job
                     log.exception("Periodic job %s failed", task)
                 due[task] = time.monotonic() + periods[task]
@@ -87,6 +88,15 @@ class Ticker:
 
 _lock = threading.Lock()
 _running: dict[int, Ticker] = {}  # by process id: a forked child starts its own
+# Held while a job runs and around a fork, so a process never forks in the middle of a job
+# (its child would inherit whatever that job had locked).
+_between_forks = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    global _between_forks
+    _between_forks = threading.Lock()
+    start_embedded_ticker()
 
 
 def start_embedded_ticker() -> Ticker | None:
@@ -101,7 +111,11 @@ def start_embedded_ticker() -> Ticker | None:
         if not _running:
             # gunicorn --preload imports the app before forking its workers; threads do not
             # survive a fork, so each worker starts its own.
-            os.register_at_fork(after_in_child=start_embedded_ticker)
+            os.register_at_fork(
+                before=lambda: _between_forks.acquire(),
+                after_in_parent=lambda: _between_forks.release(),
+                after_in_child=_after_fork_in_child,
+            )
         ticker = _running[os.getpid()] = Ticker(settings.CELERY_BEAT_SCHEDULE).start()
     log.info(
         "No REDIS_URL: running the periodic jobs in this process (%s)",
