@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from catalog.money import format_money
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, OrderMail
 
 
 class OrderLineInline(admin.TabularInline):
@@ -20,6 +20,15 @@ class OrderLineInline(admin.TabularInline):
     @admin.display(description="Line total")
     def line_total(self, obj: OrderLine) -> str:
         return format_money(obj.line_total_minor) if obj.pk else ""
+
+
+class OrderMailInline(admin.TabularInline):
+    model = OrderMail
+    fields = ("kind", "status", "recipient", "attempts", "sent_at", "last_error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
 
 
 @admin.register(Order)
@@ -86,7 +95,7 @@ class OrderAdmin(admin.ModelAdmin):
         "payment_reference",
         "refund_reference",
     )
-    inlines = [OrderLineInline]
+    inlines = [OrderLineInline, OrderMailInline]
     date_hierarchy = "created_at"
 
     @admin.display(description="Order", ordering="id")
