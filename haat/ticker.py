@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,12 @@ class Ticker:
         return self._thread.is_alive()
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def _loop(self) -> None:
         due = {task: time.monotonic() for task, _ in self.jobs}
         periods = dict(self.jobs)
         while not self._stop.is_set():
