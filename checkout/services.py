@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -341,7 +342,12 @@ def _each_order(step: Callable[..., Order], **kwargs: Any) -> Order | None:
 def _session_state(order: Order) -> SessionState:
     """The gateway's word on the order's session, whose time is up: an open one is expired first
     (so no payment can slip in after this answer), then asked about again."""
-    gateway = get_gateway(order.gateway)
+    try:
+        gateway = get_gateway(order.gateway)
+    except ImproperlyConfigured as error:  # e.g. Stripe's keys were removed since
+        raise GatewayError(
+            "The order's payment gateway is not configured.", error=str(error)
+        ) from error
     state = gateway.retrieve_session(order.payment_session_id)
     if state.status == "open" and state.payment_status != "paid":
         gateway.expire_session(order.payment_session_id)
@@ -410,7 +416,7 @@ def order_expire(*, order_id: int, now: datetime | None = None) -> Order:
     return order
 
 
-def order_recheck_payment(*, order_id: int, now: datetime | None = None) -> Order:
+def order_recheck_payment(*, order_id: int) -> Order:
     """A cancelled order whose session's time is up, asked about once more: a payment that
     went through anyway (its event lost, or the stock released while the gateway was away) is
     fulfilled if the stock is still there, else refunded. Once the gateway says the session
@@ -455,7 +461,7 @@ def payment_sessions_reconcile(*, now: datetime | None = None, limit: int = 500)
     )
     recovered = 0
     for order_id in order_ids:
-        order = _each_order(order_recheck_payment, order_id=order_id, now=now)
+        order = _each_order(order_recheck_payment, order_id=order_id)
         recovered += order is not None and order.status != Order.Status.CANCELLED
     return {"expired": ended, "rechecked": len(order_ids), "recovered": recovered}
 

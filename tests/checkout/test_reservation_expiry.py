@@ -89,6 +89,21 @@ def test_unreachable_gateway_keeps_the_stock_held_until_the_grace_runs_out(
     assert stock(product) == 0
 
 
+def test_an_order_of_a_gateway_no_longer_configured_is_released_after_the_grace(
+    start, shopper, make_product, settings
+):
+    product = make_product(stock=1)
+    order = start(shopper, buy_now=(product.pk, 1))
+    Order.objects.filter(pk=order.pk).update(gateway="stripe")  # and Stripe has no keys here
+    settings.STRIPE_SECRET_KEY = ""
+    run_out(order, minutes=5)
+    assert reservations_release_expired() == 0
+    run_out(order, minutes=16)
+    assert reservations_release_expired() == 1
+    assert status(order) == Order.Status.CANCELLED
+    assert stock(product) == 1
+
+
 def test_paid_while_the_gateway_was_away_is_refunded_once_it_answers(
     start, make_user, make_product, gateway_away
 ):
