@@ -65,6 +65,15 @@ test: setup
 lint: setup
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy .
 
+# Background work with REDIS_URL set (README: Background work). Without REDIS_URL, `make run`
+# and `make prod` run the periodic jobs inside the web process and need neither.
+.PHONY: worker beat
+worker: setup
+	@.venv/bin/celery -A haat worker -l INFO
+
+beat: setup
+	@.venv/bin/celery -A haat beat -l INFO
+
 prod: setup
 	@HAAT_ENV=production $(PY) manage.py check --deploy --fail-level WARNING
 	@HAAT_ENV=production $(PY) manage.py migrate --noinput -v0

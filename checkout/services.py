@@ -9,12 +9,14 @@ ledger services: a reservation takes units (``reservation``), a release gives th
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -30,8 +32,9 @@ from checkout.selectors import (
 )
 from haat import metrics
 from haat.errors import DomainError, InsufficientStock
-from orders.models import Order, OrderLine
-from payments.gateways import GatewayError, get_gateway
+from orders.models import Order, OrderLine, OrderMail
+from orders.services import order_mail_queue
+from payments.gateways import GatewayError, SessionState, get_gateway
 from payments.selectors import payment_mismatches
 
 log = logging.getLogger(__name__)
@@ -352,6 +355,7 @@ def order_fulfil(*, order_id: int, payment_reference: str = "") -> Order:
         metrics.count(metrics.PAYMENTS, outcome="paid")
         if order.source == Order.Source.CART and order.user_id:
             cart_remove_quantities(user_id=order.user_id, quantities=quantities)
+        order_mail_queue(order=order, kind=OrderMail.Kind.CONFIRMATION)
         return order
 
 
@@ -377,6 +381,7 @@ def order_refund(*, order_id: int) -> Order:
             order.status_reason = REFUNDED_NO_STOCK
             order.save(update_fields=["status", "refund_reference", "status_reason", "updated_at"])
             metrics.count(metrics.REFUNDS, outcome="done")
+            order_mail_queue(order=order, kind=OrderMail.Kind.REFUND)
         return order
 
 
@@ -424,16 +429,202 @@ def reservations_release_expired(
     user_id: int | None = None,
     limit: int = 500,
 ) -> int:
-    """Release reservations past their expiry that no event closed. Returns how many."""
-    expired = Reservation.objects.filter(
-        status=Reservation.Status.ACTIVE, expires_at__lte=now or timezone.now()
-    )
+    """End reservations past their expiry that no event closed, each as the gateway says
+    (see ``order_expire``). Returns how many ended."""
+    now = now or timezone.now()
+    expired = Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lte=now)
     if product_ids:
         expired = expired.filter(order__lines__product_ref__in=product_ids)
     if user_id is not None:
         expired = expired.filter(order__user_id=user_id)
     order_ids = list(expired.values_list("order_id", flat=True).distinct()[:limit])
+    ended = 0
     for order_id in order_ids:
-        order_cancel(order_id=order_id, reason="The reservation expired before payment.")
-        metrics.count(metrics.RESERVATIONS, event="expired")
-    return len(order_ids)
+        order = _each_order(order_expire, order_id=order_id, now=now)
+        ended += order is not None and order.status != Order.Status.PENDING
+        if order is not None and order.status == Order.Status.CANCELLED:
+            metrics.count(metrics.RESERVATIONS, event="expired")
+    return ended
+
+
+# --- Expiry and reconciliation with the gateway (the periodic jobs in checkout.tasks) ----------
+#
+# A reservation running out does not prove the shopper did not pay: the paid event may have
+# been lost (a worker or the database died between the gateway taking the money and the order
+# being fulfilled). So nothing that cancels for expiry does so before the gateway confirms the
+# session was not paid, and cancelled orders whose session could have been paid are asked about
+# once more when the session's time is up. Every step re-checks the order under its row lock
+# (order_fulfil, order_cancel), so two workers running the same job change each order once.
+
+EXPIRED_UNPAID = "The reservation expired before payment."
+EXPIRED_GATEWAY_AWAY = (
+    "The reservation expired before payment (the payment provider did not answer in time; "
+    "a payment that did go through is completed or refunded as soon as it answers)."
+)
+
+
+def _each_order(step: Callable[..., Order], **kwargs: Any) -> Order | None:
+    """Run one order's step of a periodic job; a surprise on one order must not hold up the
+    others (a database outage still ends the run, so the task retries)."""
+    try:
+        return step(**kwargs)
+    except DatabaseError:
+        raise
+    except Exception:
+        log.exception("Background step %s failed for %s; the others go on", step.__name__, kwargs)
+        return None
+
+
+def _session_state(order: Order) -> SessionState:
+    """The gateway's word on the order's session, whose time is up: an open one is expired first
+    (so no payment can slip in after this answer), then asked about again."""
+    try:
+        gateway = get_gateway(order.gateway)
+    except ImproperlyConfigured as error:  # e.g. Stripe's keys were removed since
+        raise GatewayError(
+            "The order's payment gateway is not configured.", error=str(error)
+        ) from error
+    state = gateway.retrieve_session(order.payment_session_id)
+    if state.status == "open" and state.payment_status != "paid":
+        gateway.expire_session(order.payment_session_id)
+        state = gateway.retrieve_session(order.payment_session_id)
+    if state.order_id is not None and state.order_id != order.pk:
+        raise GatewayError("The payment session belongs to another order.", order_id=order.pk)
+    return state
+
+
+def _fulfil_paid(order: Order, state: SessionState) -> Order:
+    mismatch = payment_mismatches(
+        order,
+        gateway_name=order.gateway,
+        order_id=state.order_id,
+        amount_minor=state.amount_minor,
+        currency=state.currency,
+        session_id=state.id,
+        payment_reference=state.payment_reference,
+    )
+    if mismatch:
+        # Left for staff, as on the success page: never fulfil a payment that differs.
+        log.warning("Session %s does not match order %s: %s", state.id, order.pk, mismatch)
+        return order
+    log.warning(
+        "Order %s was paid at the gateway but never fulfilled (a lost payment event); "
+        "fulfilling it now",
+        order.number,
+    )
+    order_fulfil(order_id=order.pk, payment_reference=state.payment_reference)
+    return order_settle(order_id=order.pk)
+
+
+def _session_closed(order_id: int) -> None:
+    Order.objects.filter(pk=order_id, payment_session_closed_at__isnull=True).update(
+        payment_session_closed_at=timezone.now()
+    )
+
+
+def order_expire(*, order_id: int, now: datetime | None = None) -> Order:
+    """A pending order whose reservation ran out, settled as the gateway says: paid → fulfilled
+    (or refunded, if the stock went meanwhile); not paid → session expired, order cancelled,
+    stock back. If the gateway cannot be asked, the stock stays held and the next run asks
+    again, but for at most ``RESERVATION_GATEWAY_GRACE_MINUTES`` past the expiry; then it is
+    released and ``order_recheck_payment`` keeps asking."""
+    now = now or timezone.now()
+    order = Order.objects.select_related("reservation").get(pk=order_id)
+    if order.status != Order.Status.PENDING:
+        return order
+    if not order.payment_session_id:  # the payment page never opened: nothing to ask about
+        return order_cancel(order_id=order.pk, reason=EXPIRED_UNPAID)
+    past_grace = now - order.reservation.expires_at >= timedelta(
+        minutes=settings.RESERVATION_GATEWAY_GRACE_MINUTES
+    )
+    try:
+        state = _session_state(order)
+    except GatewayError as error:
+        if not past_grace:
+            log.warning(
+                "Order %s expired; the gateway did not answer (%s): asking again later",
+                order.number,
+                error,
+            )
+            return order
+        log.warning(
+            "Order %s expired and the gateway has not answered for %s minutes: releasing its stock",
+            order.number,
+            settings.RESERVATION_GATEWAY_GRACE_MINUTES,
+        )
+        return order_cancel(order_id=order.pk, reason=EXPIRED_GATEWAY_AWAY)
+    if state.payment_status == "paid":
+        return _fulfil_paid(order, state)
+    if state.status == "expired":
+        order = order_cancel(order_id=order.pk, reason=EXPIRED_UNPAID)
+        _session_closed(order.pk)
+        return order
+    # Still open, or complete with a delayed payment method not settled yet: wait, within bounds.
+    if past_grace:
+        return order_cancel(order_id=order.pk, reason=EXPIRED_GATEWAY_AWAY)
+    return order
+
+
+def order_recheck_payment(*, order_id: int) -> Order:
+    """A cancelled order whose session's time is up, asked about once more: a payment that
+    went through anyway (its event lost, or the stock released while the gateway was away) is
+    fulfilled if the stock is still there, else refunded. Once the gateway says the session
+    expired, the order is marked so and never asked about again."""
+    order = Order.objects.get(pk=order_id)
+    if (
+        order.status != Order.Status.CANCELLED
+        or order.payment_session_closed_at is not None
+        or not order.payment_session_id
+    ):
+        return order
+    try:
+        state = _session_state(order)
+    except GatewayError as error:
+        log.info(
+            "Could not ask the gateway about cancelled order %s (%s); later", order.number, error
+        )
+        return order
+    if state.payment_status == "paid":
+        return _fulfil_paid(order, state)
+    if state.status == "expired":
+        _session_closed(order.pk)
+    return Order.objects.get(pk=order_id)
+
+
+def payment_sessions_reconcile(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """Bring orders in line with what the gateway knows: expired pending orders (as
+    ``reservations_release_expired``), and cancelled orders placed within
+    ``PAYMENT_RECONCILE_HOURS`` whose session's time is up and was not yet seen closed."""
+    now = now or timezone.now()
+    ended = reservations_release_expired(now=now, limit=limit)
+    order_ids = list(
+        Order.objects.filter(
+            status=Order.Status.CANCELLED,
+            payment_session_closed_at__isnull=True,
+            created_at__gte=now - timedelta(hours=settings.PAYMENT_RECONCILE_HOURS),
+            reservation__expires_at__lte=now,
+        )
+        .exclude(payment_session_id="")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    recovered = 0
+    for order_id in order_ids:
+        order = _each_order(order_recheck_payment, order_id=order_id)
+        recovered += order is not None and order.status != Order.Status.CANCELLED
+    return {"expired": ended, "rechecked": len(order_ids), "recovered": recovered}
+
+
+def refunds_retry_due(*, limit: int = 200) -> int:
+    """Try again every refund that is due (the gateway failed before). Returns how many went
+    through; the idempotency key makes a repeat harmless."""
+    refunded = 0
+    order_ids = list(
+        Order.objects.filter(status=Order.Status.REFUND_DUE)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for order_id in order_ids:
+        order = _each_order(order_refund, order_id=order_id)
+        refunded += order is not None and order.status == Order.Status.REFUNDED
+    return refunded

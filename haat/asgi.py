@@ -16,3 +16,9 @@ warnings.filterwarnings(
 )
 
 application = get_asgi_application()
+
+# Only serving processes import this module (granian's workers): without a broker, they run the
+# periodic jobs themselves, as the WSGI entry point does for runserver and gunicorn.
+from haat.ticker import start_embedded_ticker  # noqa: E402
+
+start_embedded_ticker()

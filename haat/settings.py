@@ -468,6 +468,85 @@ TEST_GATEWAY_WEBHOOK_SECRET = os.environ.get(
     "whsec_test_" + hashlib.sha256(f"haat-test-gateway:{SECRET_KEY}".encode()).hexdigest()[:32],
 )
 
+# --- Background work (Celery; see README: Background work) ------------------------------
+# With REDIS_URL, tasks go through Redis to `celery -A haat worker`, and `celery -A haat beat`
+# sends the periodic jobs. Without it (`make run`), tasks run in the calling process and each
+# serving process runs the periodic jobs itself (haat/ticker.py): nothing else to start.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # unused: tasks run eagerly
+CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# In-process, a failed task is logged, never raised into the request that queued it.
+CELERY_TASK_EAGER_PROPAGATES = False
+# A task is acknowledged when it has finished, so a worker killed mid-task has it redelivered.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Tasks end within the hard time limit and retry no later than 10 minutes ahead; a message
+# unacknowledged for longer than the visibility timeout is handed out again.
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_RESULT_EXPIRES = 24 * 60 * 60
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker logs through LOGGING below
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+RESERVATION_SWEEP_SECONDS = env_int("RESERVATION_SWEEP_SECONDS", 60)
+PAYMENT_RECONCILE_SECONDS = env_int("PAYMENT_RECONCILE_SECONDS", 60)
+REFUND_RETRY_SECONDS = env_int("REFUND_RETRY_SECONDS", 300)
+ORDER_MAIL_SWEEP_SECONDS = env_int("ORDER_MAIL_SWEEP_SECONDS", 300)
+_periods = [
+    RESERVATION_SWEEP_SECONDS,
+    PAYMENT_RECONCILE_SECONDS,
+    REFUND_RETRY_SECONDS,
+    ORDER_MAIL_SWEEP_SECONDS,
+]
+if min(_periods) < 1:
+    raise ImproperlyConfigured("The periods of the background jobs must be at least 1 second.")
+# The one schedule: beat sends it, the in-process ticker runs it. A job that finds nothing to
+# do is a few queries; each message expires after one period so a stopped worker comes back
+# to one run per job, not a backlog.
+CELERY_BEAT_SCHEDULE = {
+    name: {"task": task, "schedule": float(seconds), "options": {"expires": float(seconds)}}
+    for name, task, seconds in [
+        (
+            "release-expired-reservations",
+            "checkout.tasks.release_expired_reservations",
+            RESERVATION_SWEEP_SECONDS,
+        ),
+        (
+            "reconcile-payment-sessions",
+            "checkout.tasks.reconcile_payment_sessions",
+            PAYMENT_RECONCILE_SECONDS,
+        ),
+        ("retry-due-refunds", "checkout.tasks.retry_due_refunds", REFUND_RETRY_SECONDS),
+        ("send-due-order-mails", "orders.tasks.send_due_order_mails", ORDER_MAIL_SWEEP_SECONDS),
+    ]
+}
+# Runs the schedule inside each serving process when there is no broker (see haat/ticker.py).
+EMBEDDED_TICKER = env_bool("HAAT_EMBEDDED_TICKER", not REDIS_URL)
+# An expired reservation is cancelled only once the gateway confirms its session was not paid.
+# If the gateway cannot be reached, the stock stays held at most this long past the expiry;
+# then it is released and the order is still checked with the gateway (paid → sold if the stock
+# is still there, else refunded) for PAYMENT_RECONCILE_HOURS after it was placed.
+RESERVATION_GATEWAY_GRACE_MINUTES = env_int("RESERVATION_GATEWAY_GRACE_MINUTES", 15)
+PAYMENT_RECONCILE_HOURS = env_int("PAYMENT_RECONCILE_HOURS", 48)
+ORDER_MAIL_MAX_ATTEMPTS = env_int("ORDER_MAIL_MAX_ATTEMPTS", 8)
+# The shop's public address, for links in e-mails. Production derives it from the first
+# CSRF_TRUSTED_ORIGINS entry, else the first ALLOWED_HOSTS name over HTTPS.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+if not SITE_URL and PRODUCTION:
+    _hosts = [host for host in ALLOWED_HOSTS if host and host[0] not in "*."]
+    if CSRF_TRUSTED_ORIGINS:
+        SITE_URL = CSRF_TRUSTED_ORIGINS[0].rstrip("/")
+    elif _hosts:
+        SITE_URL = f"https://{_hosts[0]}"
+elif not SITE_URL:
+    SITE_URL = "http://127.0.0.1:8000"
+
 # --- Security (production) ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

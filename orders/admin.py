@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from catalog.money import format_money
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, OrderMail
 
 
 class OrderLineInline(admin.TabularInline):
@@ -22,8 +22,17 @@ class OrderLineInline(admin.TabularInline):
         return format_money(obj.line_total_minor) if obj.pk else ""
 
 
-# payments/admin.py extends this page with the order's payment events ("needs attention").
+class OrderMailInline(admin.TabularInline):
+    model = OrderMail
+    fields = ("kind", "status", "recipient", "attempts", "sent_at", "last_error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+
+
 @admin.register(Order)
+# payments/admin.py extends this page with the order's payment events ("needs attention").
 class OrderAdmin(admin.ModelAdmin):
     list_display = (
         "number_display",
@@ -87,7 +96,7 @@ class OrderAdmin(admin.ModelAdmin):
         "payment_reference",
         "refund_reference",
     )
-    inlines = [OrderLineInline]
+    inlines = [OrderLineInline, OrderMailInline]
     date_hierarchy = "created_at"
 
     @admin.display(description="Order", ordering="id")

@@ -45,6 +45,9 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Set once the gateway confirmed that the payment session can take no more money, so the
+    # reconciliation stops asking about this (cancelled) order.
+    payment_session_closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -94,3 +97,40 @@ class OrderLine(models.Model):
     @property
     def line_total_minor(self) -> int:
         return self.unit_price_minor * self.quantity
+
+
+class OrderMail(models.Model):
+    """One e-mail about an order, at most once per order and kind: the row is written in the
+    transaction that changed the order, and a sender claims it (a conditional update) before
+    sending, so two workers never both send it."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Order confirmation"
+        REFUND = "refund", "Refund notice"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "To be sent"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Not sent (no address)"
+        FAILED = "failed", "Gave up"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="mails")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    recipient = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # A sender's claim; one older than the lease is taken to be from a sender that died.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind"], name="order_mail_once_per_kind")
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for order {self.order_id} ({self.status})"

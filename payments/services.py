@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from checkout.services import order_cancel, order_fulfil, order_settle
 from haat import metrics
@@ -22,6 +23,10 @@ from payments.selectors import event_mismatches, event_order
 
 log = logging.getLogger(__name__)
 
+SESSION_EXPIRED = (
+    "This payment session expired before you paid, so the items were no longer held for you. "
+    "Nothing was charged; please check out again."
+)
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 FAILED_EVENTS = {
     "checkout.session.expired",
@@ -117,6 +122,9 @@ def pay_with_test_card(*, session_id: str, card_number: str) -> tuple[bool, str]
         if session.status != TestPaymentSession.Status.OPEN:
             return session.payment_status == "paid", "This payment session is closed."
         result, message = outcome
+        if session.expires_at <= timezone.now():
+            # Stripe expires a session at its expires_at: past it, no payment is taken.
+            result, message = "expired", SESSION_EXPIRED
         if result == "paid":
             session.status = TestPaymentSession.Status.COMPLETE
             session.payment_status = "paid"
@@ -124,6 +132,10 @@ def pay_with_test_card(*, session_id: str, card_number: str) -> tuple[bool, str]
             session.last_error = ""
             session.save()
             payload, header = signed_event("checkout.session.completed", session_object(session))
+        elif result == "expired":
+            session.status = TestPaymentSession.Status.EXPIRED
+            session.save(update_fields=["status"])
+            payload, header = signed_event("checkout.session.expired", session_object(session))
         else:
             session.last_error = message
             session.save(update_fields=["last_error"])

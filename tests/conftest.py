@@ -155,3 +155,25 @@ def shopper_client(client, shopper: User):
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _background_tasks_in_process() -> None:
+    """Tasks run in the test's own process whatever REDIS_URL says (as with `make run`); the
+    tests that start real workers send to Redis through a producer of their own."""
+    from haat.celery import app
+
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A Redis database of the tests' own (see tests/redis_server.py), emptied before use."""
+    import redis
+
+    from tests.redis_server import redis_for_tests
+
+    with redis_for_tests() as url:
+        redis.Redis.from_url(url).flushdb()
+        yield url
+        redis.Redis.from_url(url).flushdb()

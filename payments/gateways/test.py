@@ -82,13 +82,20 @@ class TestGateway:
         )
 
     def refund(self, *, order: Order, idempotency_key: str) -> str:
-        session = TestPaymentSession.objects.filter(order=order, payment_status="paid").first()
-        if session is None:
-            raise GatewayError("Nothing was paid for this order.", order_id=order.pk)
-        if not session.refund_reference:
-            session.refund_reference = f"re_test_{secrets.token_urlsafe(12)}"
-            session.save(update_fields=["refund_reference"])
-        return session.refund_reference
+        # Locked, so that two refund attempts at once end in one refund, as with Stripe's
+        # idempotency key.
+        with transaction.atomic():
+            session = (
+                TestPaymentSession.objects.select_for_update()
+                .filter(order=order, payment_status="paid")
+                .first()
+            )
+            if session is None:
+                raise GatewayError("Nothing was paid for this order.", order_id=order.pk)
+            if not session.refund_reference:
+                session.refund_reference = f"re_test_{secrets.token_urlsafe(12)}"
+                session.save(update_fields=["refund_reference"])
+            return session.refund_reference
 
     def expire_session(self, session_id: str) -> None:
         TestPaymentSession.objects.filter(

@@ -70,7 +70,22 @@ class StripeStandIn:
                 if key and key in standin.by_idempotency_key:
                     self._reply(200, standin.by_idempotency_key[key])
                     return
-                if self.path == "/v1/checkout/sessions":
+                if self.path.startswith("/v1/checkout/sessions/") and self.path.endswith("/expire"):
+                    session = standin.sessions.get(self.path.split("/")[4])
+                    if session is None or session["status"] != "open":
+                        self._reply(
+                            400,
+                            {
+                                "error": {
+                                    "type": "invalid_request_error",
+                                    "message": "Only open Checkout Sessions can be expired.",
+                                }
+                            },
+                        )
+                        return
+                    session["status"] = "expired"
+                    body = session
+                elif self.path == "/v1/checkout/sessions":
                     session_id = f"cs_test_standin_{len(standin.sessions) + 1}"
                     # Like Stripe: the session's total and currency follow from its line items.
                     amount_total, index = 0, 0
