@@ -5,10 +5,11 @@ with keyword arguments that are JSON (ids, strings, numbers: never model instanc
 secrets), so a task queue can carry them unchanged. It runs after the current transaction
 commits (at once when there is none), so it always sees what the request wrote.
 
-``BACKGROUND_TASKS`` picks the runner: ``thread`` (default: a small pool of threads in each
-process) or ``inline`` (run at once in the caller's thread, for tests and debugging). A task
-queue such as Celery replaces ``_start`` and nothing else. Failures are logged, never raised
-into the request that enqueued them.
+With a broker (``REDIS_URL``) the task goes to Celery's workers (``haat.celery``), so it survives
+the web process and is retried there. Without one, ``BACKGROUND_TASKS`` picks the runner:
+``thread`` (default: a small pool of threads in each process) or ``inline`` (run at once in the
+caller's thread, for tests and debugging). Failures are logged, never raised into the request
+that enqueued them.
 """
 
 from __future__ import annotations
@@ -37,7 +38,21 @@ def enqueue(task_path: str, **kwargs: Any) -> None:
     if settings.BACKGROUND_TASKS == "inline":
         _run(task_path, kwargs)
         return
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        transaction.on_commit(partial(_send_to_worker, task_path, kwargs))
+        return
     transaction.on_commit(partial(_start, task_path, kwargs))
+
+
+def _send_to_worker(task_path: str, kwargs: dict[str, Any]) -> None:
+    from haat.celery import run_background_task
+
+    try:
+        run_background_task.delay(task_path, kwargs)
+    except Exception:
+        # The broker is away (Redis restarting): do it here rather than lose it.
+        log.warning("Broker unavailable; running %s in this process", task_path, exc_info=True)
+        _start(task_path, kwargs)
 
 
 def _start(task_path: str, kwargs: dict[str, Any]) -> None:

@@ -11,8 +11,9 @@ import logging
 import os
 from typing import Any
 
-from celery import Celery
+from celery import Celery, shared_task
 from celery.contrib.django.task import DjangoTask
+from celery.signals import before_task_publish
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haat.settings")
 
@@ -34,6 +35,17 @@ class BackgroundTask(DjangoTask):
     retry_jitter = True
     max_retries = 5
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Every run, in a worker or in-process: under the id of the request that queued it
+        # (carried in the message's headers), counted and logged (haat.tasks).
+        from haat.tasks import task_run
+
+        carried = getattr(self.request, "haat_request_id", None) or (
+            getattr(self.request, "headers", None) or {}
+        ).get("haat_request_id")
+        with task_run(self.name, request_id=carried):
+            return super().__call__(*args, **kwargs)
+
     def retry(self, *args: Any, **kwargs: Any) -> Any:
         # In-process (no broker) a retry would run again at once and hold up whoever queued
         # the task; the periodic job picks the work up on its next run instead.
@@ -42,3 +54,20 @@ class BackgroundTask(DjangoTask):
             if isinstance(error, BaseException):
                 raise error
         return super().retry(*args, **kwargs)
+
+
+@before_task_publish.connect
+def _carry_request_id(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    """A task queued while handling a request runs under that request's id."""
+    from haat import request_id
+
+    if headers is not None and request_id.current():
+        headers["haat_request_id"] = request_id.current()
+
+
+@shared_task(base=BackgroundTask, name="haat.background.run", acks_late=True)
+def run_background_task(task_path: str, kwargs: dict[str, Any]) -> None:
+    """``haat.background.enqueue``'s work, carried by the broker when there is one."""
+    from django.utils.module_loading import import_string
+
+    import_string(task_path)(**kwargs)

@@ -69,19 +69,26 @@ class ClusterError(RuntimeError):
 
 # ------------------------------------------------------------------------------ commands
 def node_command(*, port: int, workers: int) -> list[str]:
-    """How one app node serves HTTP: what `make prod` runs (gunicorn, sync workers), on one port
-    of 127.0.0.1. When `make prod` changes (gthread, granian), change this one function."""
+    """How one app node serves HTTP: what `make prod` runs (granian with Django's ASGI handler,
+    so slow clients hold no worker), on one port of 127.0.0.1. Keep it in step with the
+    Makefile's `prod` target."""
     return [
-        str(BIN / "gunicorn"),
-        "haat.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
+        str(BIN / "granian"),
+        "--interface",
+        "asginl",
+        "haat.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
         "--workers",
         str(workers),
-        "--graceful-timeout",
+        "--no-ws",
+        "--http1-header-read-timeout",
+        "10000",
+        "--workers-kill-timeout",
         "10",
-        "--access-logfile",
-        "-",
+        "--access-log",
     ]
 
 
@@ -702,7 +709,7 @@ class Cluster:
         for name, child in self.children.items():
             where = child.url or "-"
             what = {
-                "node": f"gunicorn haat.wsgi, {self.workers} workers",
+                "node": f"granian haat.asgi, {self.workers} workers",
                 "balancer": f"HAProxy, health check GET {self.health_path}, admin socket {self.haproxy_socket}",
                 "worker": f"celery worker {self.worker_hostname}",
                 "beat": "celery beat (exactly one per shop)",
@@ -742,7 +749,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--workers",
         type=int,
         default=int(os.environ.get("WEB_CONCURRENCY") or 2),
-        help="gunicorn workers per node (WEB_CONCURRENCY; default 2: the nodes share this machine)",
+        help="granian workers per node (WEB_CONCURRENCY; default 2: the nodes share this machine)",
     )
     parser.add_argument("--run-dir", type=Path, default=ROOT / "data" / "cluster")
     parser.add_argument("--products", type=int, default=300, help="demo products to load")

@@ -52,11 +52,6 @@ def signed_in(response: httpx.Response) -> bool:
     return response.status_code == 302 and "sessionid" in response.cookies
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="main keeps sessions in each process's memory cache (cached_db on LocMemCache): nodes "
-    "that cached the session still accept the old cookie. Shared sessions on Redis fix it.",
-)
 def test_signing_out_through_one_node_signs_out_on_every_node(all_nodes_up: Cluster) -> None:
     cluster = all_nodes_up
     email = new_account(cluster)
@@ -88,11 +83,6 @@ def test_signing_out_through_one_node_signs_out_on_every_node(all_nodes_up: Clus
     assert [r.status_code for r in after] == [401] * ROUNDS, answers
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="main has no sign-in lockout yet; the rate-limit work adds one, kept where every "
-    "node sees it.",
-)
 def test_a_sign_in_lockout_reached_through_one_node_holds_on_every_node(
     all_nodes_up: Cluster,
 ) -> None:

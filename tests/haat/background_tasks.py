@@ -9,10 +9,12 @@ calls: list[dict] = []
 
 def record(**kwargs) -> None:
     from accounts.models import User
+    from haat import request_id
 
     calls.append(
         {
             **kwargs,
+            "request_id": request_id.current(),
             "thread": threading.current_thread().name,
             "users": list(User.objects.values_list("email", flat=True)),
         }

@@ -67,3 +67,43 @@ def test_inline_runs_at_once_in_the_callers_thread(settings):
     enqueue(TASK, n=4)
     [call] = background_tasks.calls
     assert not call["thread"].startswith("haat-background")
+
+
+def test_with_a_broker_the_task_goes_to_the_workers_after_the_commit(settings, monkeypatch):
+    from haat import request_id
+    from haat.celery import run_background_task
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(run_background_task, "delay", lambda *args: sent.append(args))
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with request_id.bound("queued-by-this-request"), transaction.atomic():
+        enqueue(TASK, n=2)
+        assert sent == []  # not before the commit
+    assert sent == [(TASK, {"n": 2})]
+    assert wait_until_idle() and background_tasks.calls == []  # not also run here
+
+
+def test_when_the_broker_is_away_the_task_runs_here_instead_of_being_lost(settings, monkeypatch):
+    from haat.celery import run_background_task
+
+    def broker_down(*args):
+        raise ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(run_background_task, "delay", broker_down)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    enqueue(TASK, n=3)
+    assert wait_until_idle()
+    [call] = background_tasks.calls
+    assert call["n"] == 3
+
+
+def test_the_worker_task_runs_the_named_function_under_the_queuing_request_id():
+    from haat.celery import run_background_task
+
+    result = run_background_task.apply(
+        args=(TASK, {"n": 4}), headers={"haat_request_id": "from-the-request"}
+    )
+    assert result.successful(), result.traceback
+    [call] = background_tasks.calls
+    assert call["n"] == 4
+    assert call["request_id"] == "from-the-request"
