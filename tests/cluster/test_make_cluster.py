@@ -64,7 +64,8 @@ def test_make_cluster_serves_and_ctrl_c_stops_all_it_started(
                 output.append(lines.get(timeout=1))
         text = "".join(output)
         pids = [int(pid) for pid in re.findall(r"\bpid (\d+)", text)]
-        assert len(pids) == 2, text  # node1 and the balancer
+        assert len(pids) == 4, text  # node1, the balancer, the Celery worker and beat
+        assert "celery worker" in text and "celery beat" in text
         assert f"http://127.0.0.1:{balancer_port}" in text and "node1" in text
 
         home = httpx.get(f"http://127.0.0.1:{balancer_port}/", timeout=30)
