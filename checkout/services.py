@@ -405,6 +405,13 @@ def checkout_confirm(*, order: Order) -> Order:
         return order  # the webhook will settle it
     if state.payment_status != "paid":
         return order_settle(order_id=order.pk)
+    return _fulfil_matching_session(order, state)
+
+
+def _fulfil_matching_session(order: Order, state: SessionState) -> Order:
+    """Fulfil ``order`` from the gateway's paid ``state``, unless the two differ (amount,
+    currency, session, order): such a payment is left for staff, whose admin shows the
+    gateway's paid event for it as a mismatch."""
     mismatch = payment_mismatches(
         order,
         gateway_name=order.gateway,
@@ -415,7 +422,6 @@ def checkout_confirm(*, order: Order) -> Order:
         payment_reference=state.payment_reference,
     )
     if mismatch:
-        # Left for staff: the gateway's paid event for this session is recorded as a mismatch.
         log.warning("Session %s does not match order %s: %s", state.id, order.pk, mismatch)
         return order
     order_fulfil(order_id=order.pk, payment_reference=state.payment_reference)
@@ -494,26 +500,12 @@ def _session_state(order: Order) -> SessionState:
 
 
 def _fulfil_paid(order: Order, state: SessionState) -> Order:
-    mismatch = payment_mismatches(
-        order,
-        gateway_name=order.gateway,
-        order_id=state.order_id,
-        amount_minor=state.amount_minor,
-        currency=state.currency,
-        session_id=state.id,
-        payment_reference=state.payment_reference,
-    )
-    if mismatch:
-        # Left for staff, as on the success page: never fulfil a payment that differs.
-        log.warning("Session %s does not match order %s: %s", state.id, order.pk, mismatch)
-        return order
     log.warning(
         "Order %s was paid at the gateway but never fulfilled (a lost payment event); "
         "fulfilling it now",
         order.number,
     )
-    order_fulfil(order_id=order.pk, payment_reference=state.payment_reference)
-    return order_settle(order_id=order.pk)
+    return _fulfil_matching_session(order, state)
 
 
 def _session_closed(order_id: int) -> None:

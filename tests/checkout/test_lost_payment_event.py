@@ -77,3 +77,22 @@ def test_cancelled_with_payment_and_the_stock_gone_is_refunded(start, make_user,
     assert order.refund_reference.startswith("re_test_")
     assert stock(product) == 0
     assert ledger(order) == [("reservation", -1), ("release", 1)]
+
+
+def test_a_paid_session_that_does_not_match_its_order_is_not_fulfilled_by_the_reconcile(
+    start, shopper, make_product
+):
+    """The reconcile fulfils from the gateway's word only when the payment matches the order
+    (as the webhook and the success page do): a session paid for another amount stays held."""
+    from payments.models import TestPaymentSession
+
+    product = make_product(stock=5)
+    order = start(shopper, buy_now=(product.pk, 2))
+    pay_and_crash(order)
+    TestPaymentSession.objects.filter(order=order).update(amount_minor=100)  # 1.00, not the total
+    run_out(order)
+
+    reservations_release_expired()
+
+    assert status(order) == Order.Status.PENDING
+    assert ledger(order) == [("reservation", -2)]
