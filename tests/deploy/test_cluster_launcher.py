@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -40,9 +41,18 @@ def test_a_template_without_the_nodes_marker_is_refused() -> None:
 
 def test_a_node_runs_what_make_prod_runs_on_its_own_port() -> None:
     command = node_command(port=18555, workers=3)
-    assert command[0].endswith("gunicorn") and command[1] == "haat.wsgi"
-    assert command[command.index("--bind") + 1] == "127.0.0.1:18555"
+    assert command[command.index("--port") + 1] == "18555"
+    assert command[command.index("--host") + 1] == "127.0.0.1"
     assert command[command.index("--workers") + 1] == "3"
+    # The same server, interface, application and timeouts as the Makefile's `prod` target.
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    prod = makefile.split("\nprod: setup\n", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ")
+    served = prod[prod.index(".venv/bin/granian") :].split()
+    assert command[0].endswith("/granian") and served[0].endswith("/granian")
+    for flag in ("--interface", "--http1-header-read-timeout"):
+        assert command[command.index(flag) + 1] == served[served.index(flag) + 1], flag
+    assert "haat.asgi:application" in command and "haat.asgi:application" in served
+    assert "--no-ws" in command and "--no-ws" in served
 
 
 def test_the_cluster_needs_postgresql_with_a_database_name() -> None:
