@@ -1,11 +1,10 @@
-"""Reading orders. A shopper only ever sees their own; expired reservations are released on
-the way (lazily), so what the page shows is current."""
+"""Reading orders. A shopper only ever sees their own. Selectors only read: expired
+reservations are released by the periodic job (beat, or the in-process ticker), not here."""
 
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from checkout.services import reservations_release_expired
 from haat.errors import OrderNotFound
 from orders.models import Order, OrderLine
 
@@ -22,12 +21,10 @@ def _orders(user_id: int) -> QuerySet[Order]:
 
 
 def order_list(*, user_id: int) -> list[Order]:
-    reservations_release_expired(user_id=user_id)
     return list(_orders(user_id))
 
 
 def order_get(*, user_id: int, order_id: int) -> Order:
-    reservations_release_expired(user_id=user_id)
     order = _orders(user_id).filter(pk=order_id).first()
     if order is None:
         raise OrderNotFound("Order not found.", order_id=order_id)

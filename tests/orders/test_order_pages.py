@@ -55,3 +55,32 @@ def test_admin_lists_orders_and_reservations(client, make_user, make_product):
         "/admin/payments/paymentevent/",
     ]:
         assert client.get(url).status_code == 200, url
+
+
+def test_reading_orders_writes_nothing_even_with_an_expired_reservation(
+    shopper_client, shopper, make_product
+):
+    """Selectors only read: the periodic job releases expired reservations, not the page."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from checkout.models import Reservation
+
+    order = checkout_start(user_id=shopper.pk, buy_now=(make_product(stock=5).pk, 2), **URLS)
+    Reservation.objects.filter(order=order).update(expires_at=timezone.now() - timedelta(minutes=1))
+    with CaptureQueriesContext(connection) as queries:
+        assert shopper_client.get("/orders/").status_code == 200
+        assert shopper_client.get(order.get_absolute_url()).status_code == 200
+        assert shopper_client.get(f"/api/orders/{order.pk}").status_code == 200
+    order_tables = ("orders_", "checkout_", "catalog_")
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        and any(table in q["sql"] for table in order_tables)
+    ]
+    assert writes == []
+    assert Reservation.objects.get(order=order).status == Reservation.Status.ACTIVE
