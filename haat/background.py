@@ -19,11 +19,14 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from celery import Task
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,24 @@ def enqueue(task_path: str, **kwargs: Any) -> None:
         transaction.on_commit(partial(_send_to_worker, task_path, kwargs))
         return
     transaction.on_commit(partial(_start, task_path, kwargs))
+
+
+def publish_on_commit(task: Task, *args: Any) -> None:
+    """Hand a Celery task to the workers once the current transaction commits, for work that a
+    periodic job also finds (a row the task is about, left due until it is done). If the broker
+    cannot take it (Redis restarting), that is logged and the periodic job does the work on its
+    next run: the request that committed never fails for it. Without a broker the task runs
+    here at once, as ``delay`` does in-process."""
+    transaction.on_commit(partial(_publish, task, args))
+
+
+def _publish(task: Task, args: tuple[Any, ...]) -> None:
+    try:
+        task.delay(*args)
+    except Exception:
+        log.warning(
+            "Broker unavailable; %s%r is left to its periodic job", task.name, args, exc_info=True
+        )
 
 
 def _send_to_worker(task_path: str, kwargs: dict[str, Any]) -> None:

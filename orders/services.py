@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from haat.background import publish_on_commit
 from orders.models import Order, OrderMail
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ def order_mail_queue(*, order: Order, kind: str) -> None:
     if created:
         from orders.tasks import send_order_mail
 
-        send_order_mail.delay_on_commit(mail.pk)
+        # If the broker is away the row stays due and the mail sweep sends it.
+        publish_on_commit(send_order_mail, mail.pk)
 
 
 def _recipient(order: Order) -> str:

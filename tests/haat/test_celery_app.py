@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -136,3 +137,39 @@ def test_beat_sends_the_schedule(tmp_path, redis_url):
         "checkout.tasks.retry_due_refunds"
     )
     assert list(tmp_path.glob("celerybeat-schedule*"))  # beat's state in HAAT_DATA_DIR
+
+
+PUBLISH_WHILE_REDIS_IS_AWAY = """
+import time
+from orders.tasks import send_order_mail
+began = time.monotonic()
+try:
+    send_order_mail.delay(1)
+except Exception as error:
+    print(type(error).__name__, round(time.monotonic() - began, 2))
+"""
+
+
+def test_publishing_while_redis_is_away_fails_at_once_and_waits_for_no_result(tmp_path):
+    """A web process hands tasks over and never reads their results. Before, each task it
+    sent also subscribed to its result on Redis, and with Redis away that subscription was
+    retried for 20 s inside the request, then raised (a 500 for an order already paid)."""
+    with socket.socket() as probe:  # a port of this machine that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = manage(
+        "shell", "-c", PUBLISH_WHILE_REDIS_IS_AWAY,
+        REDIS_URL=f"redis://127.0.0.1:{port}/8", HAAT_DATA_DIR=str(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    error, seconds = result.stdout.split()[-2:]
+    assert error == "OperationalError"  # kombu's: the broker refused; callers catch it
+    assert float(seconds) < 3
+
+
+def test_task_results_are_not_kept(tmp_path):
+    shown = manage(
+        "shell", "-c", "from haat.celery import app; print(app.conf.task_ignore_result)",
+        REDIS_URL="redis://127.0.0.1:6379/8", HAAT_DATA_DIR=str(tmp_path),
+    )  # fmt: skip
+    assert shown.stdout.split()[-1] == "True", shown.stderr

@@ -11,6 +11,7 @@ import pytest
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from cart.services import cart_add_line
 from checkout.services import (
@@ -211,3 +212,30 @@ def test_refund_notice_says_why_with_the_reference(
     assert "1 × Last Lamp" in mail.body
     assert order.refund_reference in mail.alternatives[0][0]
     assert not OrderMail.objects.filter(order=order, kind="confirmation").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paying_while_the_broker_is_away_answers_and_leaves_the_mail_to_the_sweep(
+    shopper_client, placed, mailoutbox, monkeypatch, caplog
+):
+    """Redis restarting when a payment commits: the shopper is sent on to the success page
+    (before: a 500 from the commit hook, for an order already paid), and the confirmation,
+    a row that stays due, goes out with the next run of the mail sweep."""
+
+    def broker_away(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(send_order_mail, "delay", broker_away)
+    answer = shopper_client.post(
+        f"/payments/test/{placed.payment_session_id}/",
+        {"card_number": "4242424242424242", "action": "pay"},
+    )
+    assert answer.status_code == 302 and "/checkout/success/" in answer["Location"]
+    assert Order.objects.get(pk=placed.pk).status == Order.Status.PAID
+    assert OrderMail.objects.get(order=placed).status == OrderMail.Status.PENDING
+    assert mailoutbox == []
+    assert "left to its periodic job" in caplog.text
+
+    monkeypatch.undo()
+    assert order_mails_send_due() == {"sent": 1}
+    assert len(mailoutbox) == 1
