@@ -29,7 +29,7 @@ PROD_LOCAL_ENV := SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COO
 	PAYMENT_GATEWAY=test ALLOW_TEST_PAYMENTS_IN_PRODUCTION=true EMAIL_BACKEND=console \
 	SILENCED_SYSTEM_CHECKS=security.W008,security.W012,security.W016,haat.E001,mail.E001
 
-.PHONY: help setup run test lint prod prod-local seed bench clean
+.PHONY: help setup run port-free test lint prod prod-local seed bench clean
 
 help:
 	@echo "make run    set up everything and serve the shop on http://$(HOST):$(PORT)"
@@ -55,11 +55,18 @@ seed: setup
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py seed_demo
 
-run: seed
+# The port is checked first, so a taken port is said before anything is migrated or seeded.
+port-free:
+	@$(PYTHON) scripts/port_free.py $(HOST) $(PORT)
+
+run: port-free seed
 	@echo "Haat is starting on http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
 	@$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Beyond Python, the tests need Chromium and Node (installed from Debian's packages when
+# missing and run as root; otherwise the script names what to install).
 test: setup
+	@scripts/test_prerequisites.sh chromium nodejs npm
 	@$(PY) scripts/run_tests.py $(ARGS)
 
 lint: setup
@@ -74,7 +81,7 @@ worker: setup
 beat: setup
 	@.venv/bin/celery -A haat beat -l INFO
 
-prod: setup
+prod: setup port-free
 	@HAAT_ENV=production $(PY) manage.py check --deploy --fail-level WARNING
 	@HAAT_ENV=production $(PY) manage.py migrate --noinput -v0
 	@HAAT_ENV=production $(PY) manage.py collectstatic --noinput -v0
@@ -100,4 +107,5 @@ cluster: setup
 	@$(PY) scripts/cluster.py --nodes $(NODES) $(ARGS)
 
 test-cluster: setup
+	@scripts/test_prerequisites.sh haproxy redis-server
 	@$(PY) -m pytest tests/cluster -m cluster -p no:cacheprovider $(ARGS)
