@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -14,6 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # The run must not inherit the test run's database or production switches.
+MAKE = shutil.which("make") or "make"
 CLEARED = {"DATABASE_URL", "TEST_DATABASE_NAME", "HAAT_ENV", "REDIS_URL", "HAAT_TEST_STORE"}
 
 
@@ -33,7 +35,7 @@ def test_a_taken_port_is_said_before_migrating_or_seeding(tmp_path):
     with listening_socket() as taken:
         port = taken.getsockname()[1]
         result = subprocess.run(
-            ["make", "--no-print-directory", "run", f"PORT={port}"],
+            [MAKE, "--no-print-directory", "run", f"PORT={port}"],
             cwd=ROOT,
             env=run_environment(tmp_path),
             capture_output=True,
@@ -55,7 +57,7 @@ def free_port() -> int:
 def test_make_run_serves_on_the_port_given(tmp_path):
     port = free_port()
     server = subprocess.Popen(
-        ["make", "--no-print-directory", "run", f"PORT={port}"],
+        [MAKE, "--no-print-directory", "run", f"PORT={port}"],
         cwd=ROOT,
         env=run_environment(tmp_path),
         stdout=subprocess.PIPE,
