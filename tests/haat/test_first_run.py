@@ -74,7 +74,8 @@ def test_make_run_serves_on_the_port_given(tmp_path):
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"make run PORT={port} did not serve:\n{server.stdout.read()}")
+                    output = server.stdout.read() if server.stdout else ""
+                    pytest.fail(f"make run PORT={port} did not serve:\n{output}")
                 time.sleep(0.5)
     finally:
         os.killpg(server.pid, 15)  # the group make started: make, runserver and its child
