@@ -5,7 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import models
+from django.db.models import (
+    Case,
+    Expression,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
 from catalog.models import Category, Product, ProductImage
@@ -53,21 +66,92 @@ def _with_images(queryset: QuerySet[Product]) -> QuerySet[Product]:
     )
 
 
+class ListingSort(models.TextChoices):
+    RELEVANCE = "relevance", "Best match"
+    NEWEST = "newest", "Newest"
+    PRICE_LOW = "price_asc", "Price: low to high"
+    PRICE_HIGH = "price_desc", "Price: high to low"
+    DISCOUNT = "discount", "Biggest discount"
+
+
+@dataclass(frozen=True)
+class ListingOptions:
+    """How a shopper sorts and narrows a listing (catalog.forms.ListingForm reads it from the URL)."""
+
+    sort: str = ListingSort.RELEVANCE
+    min_price_minor: int | None = None
+    max_price_minor: int | None = None
+    in_stock_only: bool = False
+
+
+# Where a search word appears decides its weight for "Best match": the name counts most.
+_NAME_WEIGHT, _CATEGORY_WEIGHT, _DESCRIPTION_WEIGHT = 4, 2, 1
+
+
+def _match_score(words: list[str]) -> Expression:
+    score: Expression = Value(0)
+    for word in words:
+        for lookup, weight in (
+            ("name__icontains", _NAME_WEIGHT),
+            ("category__name__icontains", _CATEGORY_WEIGHT),
+            ("description__icontains", _DESCRIPTION_WEIGHT),
+        ):
+            score = score + Case(When(Q(**{lookup: word}), then=Value(weight)), default=Value(0))
+    return score
+
+
+# The share of the list price taken off; 0 for products without a (higher) list price.
+_DISCOUNT_SHARE = Case(
+    When(
+        list_price_minor__gt=F("price_minor"),
+        then=ExpressionWrapper(
+            Value(1.0) - Cast("price_minor", FloatField()) / Cast("list_price_minor", FloatField()),
+            output_field=FloatField(),
+        ),
+    ),
+    default=Value(0.0),
+    output_field=FloatField(),
+)
+
+# Newest first breaks every tie, then the id, so pages never repeat or skip a product.
+_NEWEST = ("-created_at", "-id")
+
+
 def product_list_published(
-    *, category: Category | None = None, query: str = ""
+    *,
+    category: Category | None = None,
+    query: str = "",
+    options: ListingOptions = ListingOptions(),
 ) -> QuerySet[Product]:
     products = Product.objects.filter(is_published=True)
     if category is not None:
         products = products.filter(category=category)
-    query = query.strip()
-    if query:
-        for word in query.split()[:8]:
-            products = products.filter(
-                Q(name__icontains=word)
-                | Q(description__icontains=word)
-                | Q(category__name__icontains=word)
-            )
-    return _with_images(products).order_by("-created_at", "-id")
+    words = query.split()[:8]
+    for word in words:
+        products = products.filter(
+            Q(name__icontains=word)
+            | Q(description__icontains=word)
+            | Q(category__name__icontains=word)
+        )
+    if options.min_price_minor is not None:
+        products = products.filter(price_minor__gte=options.min_price_minor)
+    if options.max_price_minor is not None:
+        products = products.filter(price_minor__lte=options.max_price_minor)
+    if options.in_stock_only:
+        products = products.filter(stock__gt=0)
+
+    order: tuple[str, ...] = _NEWEST
+    if options.sort == ListingSort.PRICE_LOW:
+        order = ("price_minor", *_NEWEST)
+    elif options.sort == ListingSort.PRICE_HIGH:
+        order = ("-price_minor", *_NEWEST)
+    elif options.sort == ListingSort.DISCOUNT:
+        products = products.annotate(discount_share=_DISCOUNT_SHARE)
+        order = ("-discount_share", *_NEWEST)
+    elif options.sort == ListingSort.RELEVANCE and words:
+        products = products.annotate(match_score=_match_score(words))
+        order = ("-match_score", *_NEWEST)
+    return _with_images(products).order_by(*order)
 
 
 def product_get_published(*, slug: str) -> Product:

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from catalog import selectors
+from catalog.forms import ListingForm, listing_form
 from catalog.models import Product
 from haat.context_processors import request_shopper_state
 from haat.forms import form_search_query
@@ -29,16 +30,30 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/home.html", {"page": page})
 
 
+def _listing_context(request: HttpRequest, form: ListingForm) -> dict[str, object]:
+    # Page links keep the shopper's sort and filters.
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return {"listing_form": form, "listing_query": kept.urlencode()}
+
+
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     current = selectors.category_get(slug=slug)
-    page = _page(request, selectors.product_list_published(category=current))
-    return render(request, "catalog/category.html", {"category": current, "page": page})
+    form = listing_form(request.GET)
+    products = selectors.product_list_published(category=current, options=form.options())
+    context = {"category": current, "page": _page(request, products)}
+    return render(request, "catalog/category.html", context | _listing_context(request, form))
 
 
 def search(request: HttpRequest) -> HttpResponse:
     query = form_search_query(request.GET.get("q", ""))
-    page = _page(request, selectors.product_list_published(query=query)) if query else None
-    return render(request, "catalog/search.html", {"query": query, "page": page})
+    form = listing_form(request.GET)
+    page = None
+    if query:
+        products = selectors.product_list_published(query=query, options=form.options())
+        page = _page(request, products)
+    context = {"query": query, "page": page}
+    return render(request, "catalog/search.html", context | _listing_context(request, form))
 
 
 def product(request: HttpRequest, slug: str) -> HttpResponse:

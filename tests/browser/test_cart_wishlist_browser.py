@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
@@ -15,6 +14,7 @@ from cart.services import cart_add_line
 from catalog.demo import render_product_image
 from catalog.models import ProductImage
 from catalog.services import stock_adjust
+from tests.browser.accessibility import serious_violations
 from tests.conftest import PASSWORD
 from tests.mail_links import link_in
 from wishlist.selectors import wishlist_contents
@@ -39,15 +39,6 @@ def shelf(make_product):
         "lamp": with_image(make_product(name="Desk Lamp", stock=6, price_minor=99000)),
         "sold_out": with_image(make_product(name="Sold Out Fan", stock=0, price_minor=250000)),
     }
-
-
-def serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
 
 
 def test_anonymous_add_to_cart_then_sign_in_resumes(page, shelf, shopper, screenshot):

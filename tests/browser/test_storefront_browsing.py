@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
 from catalog.demo import render_product_image
 from catalog.models import Category, ProductImage
+from tests.browser.accessibility import serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,3 +110,34 @@ def test_phone_width_has_no_sideways_scrolling(page, shelf, screenshot):
     page.goto(shelf["kettle"].get_absolute_url())
     expect(page.get_by_role("button", name="Add to Cart")).to_be_visible()
     screenshot(page, "product-phone")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_listing_sort_and_filters_are_kept_in_the_url(page, shelf, screenshot, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/search/?q=e")
+    page.get_by_label("Sort by").select_option(label="Price: high to low")
+    page.get_by_label("Lowest price").fill("1000")
+    page.get_by_label("In stock only").check()
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"sort=price_desc.*min_price=1000.*in_stock=on"))
+    # In stock, ৳ 1,000 and up, dearest first: the kettle (৳ 1,500), then the ৳ 1,250 ones.
+    expect(page.locator(".product-card-name")).to_have_text(
+        ["Steel Kettle", "Garden Hose", "Blue Mug"]  # equal prices: the newer first
+    )
+    expect(page.get_by_text("Sold Out Lamp")).to_have_count(0)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the listing scrolls sideways by {overflow}px"
+    assert serious_violations(page) == []
+    screenshot(page, f"listing-filtered-{width}")
+
+    # The link is shareable: opened afresh it shows the same list with the controls set.
+    page.goto(page.url)
+    expect(page.get_by_label("Sort by")).to_have_value("price_desc")
+    expect(page.get_by_label("In stock only")).to_be_checked()
+    page.get_by_role("link", name="Clear filters").click()
+    expect(page.locator(".product-card")).to_have_count(4)
+
+    page.goto(shelf["hose"].category.get_absolute_url() + "?max_price=abc")
+    expect(page.get_by_role("alert")).to_contain_text("Highest price: Enter a whole number.")
+    expect(page.locator(".product-card")).to_have_count(1)
