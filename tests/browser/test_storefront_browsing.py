@@ -141,3 +141,29 @@ def test_listing_sort_and_filters_are_kept_in_the_url(page, shelf, screenshot, w
     page.goto(shelf["hose"].category.get_absolute_url() + "?max_price=abc")
     expect(page.get_by_role("alert")).to_contain_text("Highest price: Enter a whole number.")
     expect(page.locator(".product-card")).to_have_count(1)
+
+
+def test_taka_sign_renders_with_the_shipped_font(page, shelf, screenshot):
+    fonts: list[str] = []
+    page.on(
+        "request", lambda request: fonts.append(request.url) if ".woff2" in request.url else None
+    )
+    page.goto(shelf["kettle"].get_absolute_url())
+    price = page.locator(".price-large")
+    expect(price).to_contain_text("৳")
+    loaded = page.evaluate(
+        """async () => { await document.fonts.ready;
+        return [...document.fonts].filter(f => f.family.includes('Haat Bengali') && f.status === 'loaded')
+          .map(f => f.unicodeRange); }"""
+    )
+    # Only the taka sign's face is fetched on an English page, not the whole Bengali script.
+    assert loaded and {r.upper() for r in loaded} == {"U+9F3"}, loaded
+    assert fonts and all("taka" in url for url in fonts), fonts
+    # The loaded faces cover the sign in regular and bold (prices are bold).
+    for weight in ("400", "700"):
+        covered = page.evaluate(
+            f"""async () => {{ await document.fonts.load('{weight} 20px "Haat Bengali"', '৳');
+            return document.fonts.check('{weight} 20px "Haat Bengali"', '৳'); }}"""
+        )
+        assert covered, weight
+    screenshot(page, "taka-sign")
