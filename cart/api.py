@@ -10,6 +10,7 @@ from ninja.decorators import decorate_view
 from pydantic import Field
 
 from cart import selectors, services
+from catalog.api import AvailabilityOut
 from haat.errors import InsufficientStock, NotInCart, ProductNotFound, ProductUnavailable
 from haat.limits import rate_limit
 from haat.schemas import (
@@ -45,6 +46,7 @@ class CartLineOut(Schema):
     max_quantity: int
     short_by: int
     available: bool
+    availability: AvailabilityOut
 
 
 class CartOut(Schema):
@@ -88,6 +90,7 @@ def _cart(user_id: int, contents: CartContents | None = None) -> dict[str, Any]:
                 "max_quantity": line.max_quantity,
                 "short_by": line.short_by,
                 "available": line.available,
+                "availability": line.availability.as_data(),
             }
             for line in view.lines
         ],

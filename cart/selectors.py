@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
-from catalog.selectors import availability
+from catalog.availability import Availability, availability_of
 from haat.store import CartContents, get_store
 
 
@@ -20,29 +21,27 @@ class CartLineView:
     is_published: bool
     exists: bool
 
+    @cached_property
+    def availability(self) -> Availability:
+        return availability_of(stock=self.stock, is_published=self.exists and self.is_published)
+
     @property
     def available(self) -> bool:
         """Can this line be bought at all right now?"""
-        return self.exists and self.is_published and self.stock > 0
+        return self.availability.can_buy
 
     @property
     def short_by(self) -> int:
         """How many units of this line cannot be bought (all of them when unavailable)."""
-        if not (self.exists and self.is_published):
-            return self.quantity
-        return max(0, self.quantity - self.stock)
+        return self.availability.short_by(self.quantity)
 
     @property
     def max_quantity(self) -> int:
-        return max(0, self.stock) if self.exists and self.is_published else 0
+        return self.availability.max_quantity
 
     @property
     def line_total_minor(self) -> int:
         return self.unit_price_minor * self.quantity
-
-    @property
-    def stock_label(self) -> str:
-        return availability(stock=self.stock, is_published=self.exists and self.is_published).label
 
 
 @dataclass(frozen=True)

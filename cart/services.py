@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from catalog.selectors import availability
+from catalog.availability import availability_of
 from haat.errors import InsufficientStock, NotInCart, ProductNotFound, ProductUnavailable
 from haat.store import CartContents, ProductState, get_store
 from haat.validation import validate_quantity
@@ -30,7 +30,7 @@ def cart_add_line(*, user_id: int, product_id: int, quantity: int) -> CartConten
     def change(lines: dict[int, int], products: Mapping[int, ProductState]) -> dict[int, int]:
         product = _on_sale(products, product_id)
         in_cart = lines.get(product_id, 0)
-        can_add = availability(stock=product.stock, in_cart=in_cart).addable
+        can_add = availability_of(stock=product.stock).addable(in_cart)
         if quantity > can_add:
             if product.stock <= 0:
                 message = f"{product.name} is out of stock."

@@ -1,10 +1,9 @@
-"""Reads for the catalogue. Availability is decided in exactly one place: ``availability``."""
+"""Reads for the catalogue. Whether a product can be bought is ``catalog.availability``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import models
 from django.db.models import (
     Case,
@@ -21,43 +20,10 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
+from catalog.availability import Availability, availability_of
 from catalog.models import Category, Product, ProductImage
-
-
-@dataclass(frozen=True)
-class Availability:
-    stock: int
-    in_cart: int
-    is_published: bool = True
-
-    @property
-    def in_stock(self) -> bool:
-        return self.is_published and self.stock > 0
-
-    @property
-    def addable(self) -> int:
-        """How many more units this shopper may put in the cart right now."""
-        if not self.is_published:
-            return 0
-        return max(0, self.stock - self.in_cart)
-
-    @property
-    def is_low(self) -> bool:
-        return 0 < self.stock <= settings.LOW_STOCK_THRESHOLD
-
-    @property
-    def label(self) -> str:
-        if not self.is_published:
-            return "No longer available"
-        if self.stock <= 0:
-            return "Out of stock"
-        if self.is_low:
-            return f"Only {self.stock} left"
-        return "In stock"
-
-
-def availability(*, stock: int, in_cart: int = 0, is_published: bool = True) -> Availability:
-    return Availability(stock=stock, in_cart=in_cart, is_published=is_published)
+from haat.errors import ProductNotFound
+from haat.store import get_store
 
 
 def _with_images(queryset: QuerySet[Product]) -> QuerySet[Product]:
@@ -164,3 +130,12 @@ def category_list() -> QuerySet[Category]:
 
 def category_get(*, slug: str) -> Category:
     return get_object_or_404(Category, slug=slug)
+
+
+def product_availability(*, product_id: int) -> Availability:
+    """The product's availability as the store holds it now (what a cart would be checked
+    against); a product that is not on sale is ``unavailable``."""
+    product = get_store().products([product_id]).get(product_id)
+    if product is None:
+        raise ProductNotFound("This product does not exist.", product_id=product_id)
+    return availability_of(stock=product.stock, is_published=product.is_published)

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from catalog import selectors
+from catalog.availability import availability_of
 from catalog.forms import ListingForm, listing_form
 from catalog.models import Product
 from haat.context_processors import request_shopper_state
@@ -62,11 +63,15 @@ def product(request: HttpRequest, slug: str) -> HttpResponse:
     state = request_shopper_state(request) or {"cart": {}, "wishlist": []}
     in_cart = state["cart"].get(str(item.pk), 0)
     in_wishlist = item.pk in state["wishlist"]
-    stock = selectors.availability(
-        stock=item.stock, in_cart=in_cart, is_published=item.is_published
-    )
+    availability = availability_of(stock=item.stock, is_published=item.is_published)
     return render(
         request,
         "catalog/product.html",
-        {"product": item, "stock": stock, "in_wishlist": in_wishlist},
+        {
+            "product": item,
+            "availability": availability,
+            "in_cart": in_cart,
+            "addable": availability.addable(in_cart),
+            "in_wishlist": in_wishlist,
+        },
     )

@@ -4,10 +4,12 @@ checked against current stock. Prices always come from the store, never from the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 
 from cart.services import validate_quantity
+from catalog.availability import UNAVAILABLE, Availability, availability_of
 from haat.errors import DomainError, InsufficientStock, ProductNotFound
 from haat.store import get_store
 from haat.validation import validate_total
@@ -39,17 +41,22 @@ class CheckoutItem:
     is_published: bool
     limit: int  # most units of this product one order may hold
 
+    @cached_property
+    def availability(self) -> Availability:
+        return availability_of(stock=self.stock, is_published=self.is_published)
+
     @property
     def available(self) -> int:
-        return self.stock if self.is_published else 0
+        """Units that could be bought now."""
+        return self.availability.max_quantity
 
     @property
     def problem(self) -> str:
-        if not self.is_published:
+        if self.availability.code == UNAVAILABLE:
             return "unavailable"
         if self.quantity > self.limit:
             return "over_limit"
-        if self.quantity > self.stock:
+        if self.availability.short_by(self.quantity):
             return "short"
         return ""
 

@@ -19,6 +19,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
 from cart.api import router as cart_router
+from catalog.api import router as catalog_router
 from checkout.api import router as checkout_router
 from haat.busy import store_busy_from
 from haat.context_processors import shopper_state
@@ -140,6 +141,7 @@ def state(request: HttpRequest) -> dict[str, Any]:
 
 
 api.add_router("/cart", cart_router)
+api.add_router("/products", catalog_router)
 api.add_router("/wishlist", wishlist_router)
 api.add_router("/checkout", checkout_router)
 api.add_router("/orders", orders_router)

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Path, Router, Schema
 from ninja.decorators import decorate_view
 
+from catalog.api import AvailabilityOut
 from haat.errors import NotInWishlist, ProductNotFound, ProductUnavailable
 from haat.limits import rate_limit
 from haat.schemas import (
@@ -40,6 +41,7 @@ class WishlistItemOut(Schema):
     available: bool
     in_cart: int
     can_add_to_cart: bool
+    availability: AvailabilityOut
 
 
 class WishlistOut(Schema):
@@ -73,6 +75,7 @@ def _wishlist(user_id: int) -> dict[str, Any]:
                 "available": item.available,
                 "in_cart": item.in_cart,
                 "can_add_to_cart": item.can_add_to_cart,
+                "availability": item.availability.as_data(),
             }
             for item in view.items
         ],

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
-from catalog.selectors import availability
+from catalog.availability import UNAVAILABLE, Availability, availability_of
 from haat.store import WishlistContents, get_store
 
 
@@ -20,27 +21,22 @@ class WishlistItemView:
     exists: bool
     in_cart: int
 
+    @cached_property
+    def availability(self) -> Availability:
+        return availability_of(stock=self.stock, is_published=self.exists and self.is_published)
+
     @property
     def available(self) -> bool:
         """Still in the catalogue and on sale (it may be out of stock)."""
-        return self.exists and self.is_published
+        return self.availability.code != UNAVAILABLE
 
     @property
     def in_stock(self) -> bool:
-        return self.available and self.stock > 0
+        return self.availability.can_buy
 
     @property
     def can_add_to_cart(self) -> bool:
-        return (
-            availability(
-                stock=self.stock, in_cart=self.in_cart, is_published=self.available
-            ).addable
-            > 0
-        )
-
-    @property
-    def stock_label(self) -> str:
-        return availability(stock=self.stock, is_published=self.available).label
+        return self.availability.addable(self.in_cart) > 0
 
 
 @dataclass(frozen=True)

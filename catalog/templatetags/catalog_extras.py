@@ -1,13 +1,13 @@
-"""Template helpers for the catalogue; decisions stay in ``catalog.selectors``."""
+"""Template helpers for the catalogue; decisions stay in ``catalog.availability``."""
 
 from django import template
 
+from catalog.availability import Availability, availability_of
 from catalog.models import Product
-from catalog.selectors import Availability, availability
 
 register = template.Library()
 
 
 @register.filter(name="availability")
 def availability_filter(product: Product) -> Availability:
-    return availability(stock=product.stock, is_published=product.is_published)
+    return availability_of(stock=product.stock, is_published=product.is_published)

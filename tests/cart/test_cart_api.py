@@ -30,6 +30,13 @@ def test_get_cart_lists_lines_with_prices_from_the_database(shopper_client, shop
         "max_quantity": 6,
         "short_by": 0,
         "available": True,
+        "availability": {
+            "code": "in_stock",
+            "message": "In stock",
+            "stock": 6,
+            "max_quantity": 6,
+            "can_buy": True,
+        },
     }
     assert payload["version"] >= 1
 

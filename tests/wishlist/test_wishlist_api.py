@@ -20,6 +20,13 @@ def test_toggle_and_list(shopper_client, make_product):
     assert item["name"] == "Clay Pot"
     assert item["price"] == {"amount": 4500, "currency": "BDT"}
     assert (item["available"], item["in_stock"], item["can_add_to_cart"]) == (True, False, False)
+    assert item["availability"] == {
+        "code": "out_of_stock",
+        "message": "Out of stock",
+        "stock": 0,
+        "max_quantity": 0,
+        "can_buy": False,
+    }
     second = call(shopper_client, "POST", "/api/wishlist/toggle", {"product_id": product.pk})
     assert second.json()["in_wishlist"] is False and second.json()["count"] == 0
 

@@ -25,7 +25,7 @@ def test_out_of_stock_products_can_be_wishlisted(shopper, make_product):
     assert added
     item = selectors.wishlist_get(user_id=shopper.pk).items[0]
     assert item.available and not item.in_stock and not item.can_add_to_cart
-    assert item.stock_label == "Out of stock"
+    assert item.availability.message == "Out of stock"
 
 
 def test_unknown_and_unpublished_products_cannot_be_added(shopper, make_product):
@@ -45,7 +45,8 @@ def test_unpublished_product_stays_listed_and_flagged(shopper, make_product):
     item = selectors.wishlist_get(user_id=shopper.pk).items[0]
     assert item.name == "Seasonal Lamp"
     assert not item.available
-    assert item.stock_label == "No longer available"
+    assert item.availability.code == "unavailable"
+    assert item.availability.message == "No longer available"
     # Toggling it removes it, even though it could not be added now.
     removed, contents = services.wishlist_toggle(user_id=shopper.pk, product_id=product.pk)
     assert not removed and contents.items == ()

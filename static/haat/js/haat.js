@@ -83,13 +83,14 @@
       var state = this.state;
       this.listeners.forEach(function (fn) { fn(state, source); });
     },
-    // Take a full state from the server (or another tab) unless ours is newer.
+    // Take a full state from the server (or another tab), each half only if it is not older
+    // than ours: answers can arrive out of order, and a late one must not bring back an older cart.
     replace: function (next, source) {
       if (!next || typeof next.cart !== "object") return;
       var current = this.state;
       var cart = next.cart_version >= current.cart_version;
       var wish = next.wishlist_version >= current.wishlist_version;
-      if (source === "server") { cart = true; wish = true; }
+      if (!cart && !wish) return;
       if (cart) {
         current.cart = Object.assign({}, next.cart);
         current.cart_count = next.cart_count;
@@ -124,9 +125,10 @@
       this.state.cart_lines = keys.length;
       this.state.cart_count = keys.reduce(function (sum, key) { return sum + cart[key]; }, 0);
     },
-    // The server's answer to a cart call is the whole cart: adopt it.
+    // The server's answer to a cart call is the whole cart: adopt it, unless a newer one
+    // (the answer to a later call) has already been adopted.
     adoptCart: function (payload) {
-      if (!payload || !payload.lines) return;
+      if (!payload || !payload.lines || payload.version < this.state.cart_version) return;
       var cart = {};
       payload.lines.forEach(function (line) { cart[line.product_id] = line.quantity; });
       this.state.cart = cart;
@@ -137,6 +139,7 @@
       broadcast();
     },
     adoptWishlist: function (productId, inWishlist, count, version) {
+      if (version < this.state.wishlist_version) return; // overtaken by a newer answer
       var list = this.state.wishlist.filter(function (id) { return id !== productId; });
       if (inWishlist) list.unshift(productId);
       this.state.wishlist = list;
@@ -246,6 +249,24 @@
   store.subscribe(renderHearts);
 
   // ---------------------------------------------------------------- product page
+  // The product's availability as the server decided it (catalog/availability.py): a code, a
+  // message and its limits, shown as given and never worked out again here.
+  function readAvailability(panel) {
+    return {
+      code: panel.dataset.availabilityCode,
+      message: panel.dataset.availabilityMessage,
+      max_quantity: parseInt(panel.dataset.maxQuantity, 10) || 0,
+      can_buy: panel.dataset.canBuy === "true",
+    };
+  }
+  function writeAvailability(panel, availability) {
+    if (!availability) return;
+    panel.dataset.availabilityCode = availability.code;
+    panel.dataset.availabilityMessage = availability.message;
+    panel.dataset.maxQuantity = availability.max_quantity;
+    panel.dataset.canBuy = availability.can_buy ? "true" : "false";
+  }
+
   function initProductPanel(panel) {
     var productId = parseInt(panel.dataset.productId, 10);
     var form = $("[data-buy-form]", panel);
@@ -259,30 +280,36 @@
     var stockStatus = $("[data-stock-status]", panel);
     var busy = false;
 
-    function stock() { return parseInt(panel.dataset.stock, 10) || 0; }
-    function limit() { return Math.max(0, stock() - store.inCart(productId)); }
+    function limit() { return Math.max(0, readAvailability(panel).max_quantity - store.inCart(productId)); }
+    function refreshAvailability() {
+      api("GET", "/api/products/" + productId + "/availability").then(function (result) {
+        if (result.ok) { writeAvailability(panel, result.data); render(); }
+      });
+    }
 
     function render() {
-      var inStock = stock() > 0;
+      var availability = readAvailability(panel);
+      var canBuy = availability.can_buy;
+      var low = availability.code === "low_stock";
       var max = limit();
       var value = clamp(parseInt(input.value, 10) || 1, 1, Math.max(1, max));
       input.value = value;
       input.max = Math.max(1, max);
-      input.disabled = !inStock;
-      minus.disabled = value <= 1 || !inStock;
-      plus.disabled = value >= max || !inStock;
+      input.disabled = !canBuy;
+      minus.disabled = value <= 1 || !canBuy;
+      plus.disabled = value >= max || !canBuy;
       addButton.disabled = busy || max < 1;
-      buyButton.disabled = !inStock;
+      buyButton.disabled = !canBuy;
       var inCart = store.inCart(productId);
       var text = "";
-      if (!inStock) text = "";
-      else if (max === 0) text = "You already have all " + stock() + " in your cart";
-      else if (inCart) text = "You already have " + inCart + " in your cart" + (max <= 5 ? " (" + max + " more available)" : "");
-      else if (stock() <= 5) text = "Only " + stock() + " left";
+      if (!canBuy) text = "";
+      else if (max === 0) text = "You already have all " + availability.max_quantity + " in your cart";
+      else if (inCart) text = "You already have " + inCart + " in your cart" + (low ? " (" + max + " more available)" : "");
+      else if (low) text = availability.message;
       hint.textContent = text;
       if (stockStatus) {
-        stockStatus.textContent = !inStock ? "Out of stock" : stock() <= 5 ? "Only " + stock() + " left" : "In stock";
-        stockStatus.className = "stock-status " + (!inStock ? "stock-out" : stock() <= 5 ? "stock-low" : "stock-ok");
+        stockStatus.textContent = availability.message;
+        stockStatus.className = "stock-status stock-" + availability.code;
       }
     }
 
@@ -315,14 +342,12 @@
         if (result.ok) {
           store.adoptCart(result.data);
           var line = result.data.lines.filter(function (l) { return l.product_id === productId; })[0];
-          if (line) panel.dataset.stock = line.stock;
+          if (line) writeAvailability(panel, line.availability);
         } else {
           store.setCartQuantity(productId, before); // roll back, then hear the truth
-          if (result.data && result.data.details && typeof result.data.details.available === "number") {
-            panel.dataset.stock = result.data.details.available;
-          }
           failure(result);
           refreshState();
+          if (result.status !== 401) refreshAvailability();
         }
         input.value = 1;
         setTimeout(function () { busy = false; render(); }, 250);
@@ -605,7 +630,7 @@
           store.adoptCart(result.data);
           toast("Added " + item.dataset.name + " to your cart");
           var line = result.data.lines.filter(function (l) { return l.product_id === id; })[0];
-          button.disabled = !line || line.quantity >= line.stock;
+          button.disabled = !line || line.quantity >= line.availability.max_quantity;
           var note = $("[data-in-cart-note]", item);
           if (!note) {
             note = document.createElement("p");
