@@ -22,9 +22,26 @@ def test_wishlist_page_flags_items(shopper_client, shopper, make_product):
     withdrawn.is_published = False
     withdrawn.save()
     body = shopper_client.get("/wishlist/").content.decode()
-    assert "Out of stock" in body
-    assert "No longer available" in body
+    # Each flag is said once, and the disabled button points at it for screen readers.
+    assert body.count("Out of stock") == 1
+    assert body.count("No longer available") == 1
     assert body.count("disabled aria-describedby") == 2
+    for product in (sold_out, withdrawn):
+        assert f'aria-describedby="stock-{product.pk}"' in body
+        assert f'id="stock-{product.pk}"' in body
+
+
+def test_a_full_cart_is_the_only_reason_said_under_the_button(
+    shopper_client, shopper, make_product
+):
+    from cart.services import cart_add_line
+
+    last_two = make_product(stock=2, name="Last Two Mugs")
+    wishlist_toggle(user_id=shopper.pk, product_id=last_two.pk)
+    cart_add_line(user_id=shopper.pk, product_id=last_two.pk, quantity=2)
+    body = shopper_client.get("/wishlist/").content.decode()
+    assert body.count("All available units are in your cart") == 1
+    assert f'aria-describedby="why-{last_two.pk}"' in body
 
 
 def test_plain_form_toggle_and_remove(shopper_client, shopper, make_product):
