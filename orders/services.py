@@ -121,6 +121,8 @@ def order_status_change(
     _in_transaction()
     reason = OrderEvent.Reason(reason)
     from_status = order.status
+    if from_status == to_status:
+        return False  # nothing changes, so there is nothing to log
     now = timezone.now()
     changes = {
         "status": to_status,
