@@ -32,18 +32,21 @@ from checkout.selectors import (
 )
 from haat import metrics
 from haat.errors import DomainError, InsufficientStock
-from orders.models import Order, OrderLine, OrderMail
-from orders.services import order_mail_queue
+from orders.models import Order, OrderEvent, OrderLine, OrderMail
+from orders.services import (
+    BY_SYSTEM,
+    BY_TASK,
+    OrderActor,
+    order_event_record,
+    order_mail_queue,
+    order_status_change,
+)
 from payments.gateways import GatewayError, SessionState, get_gateway
 from payments.selectors import payment_mismatches
 
 log = logging.getLogger(__name__)
 
-REFUNDED_NO_STOCK = (
-    "Your payment arrived after the items were no longer held for you (an earlier payment "
-    "attempt failed, or the time ran out) and they had sold out meanwhile, so we refunded it "
-    "in full."
-)
+Reason = OrderEvent.Reason
 
 
 class CheckoutInProgress(DomainError):
@@ -80,7 +83,9 @@ def checkout_start(
     preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
     # Short? Stock may be held by reservations that ran out without any event: put it back on
     # the shelf and look again (only then, to keep the common path short).
-    if preview.problems and reservations_release_expired(product_ids=list(preview.quantities)):
+    if preview.problems and reservations_release_expired(
+        product_ids=list(preview.quantities), by=BY_SYSTEM
+    ):
         preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
     refusal = checkout_refusal(preview)
     if refusal is not None:
@@ -132,7 +137,9 @@ def checkout_start(
         )
     except GatewayError:
         metrics.count_now(metrics.CHECKOUTS, outcome="failed")
-        order_cancel(order_id=order.pk, reason="The payment page could not be opened.")
+        order_cancel(
+            order_id=order.pk, reason=Reason.PAYMENT_PAGE_FAILED, by=OrderActor.shopper(user_id)
+        )
         raise
     with transaction.atomic():
         # Under the order's lock: a newer checkout that cancels this order either sees the
@@ -207,7 +214,7 @@ def _cancel_earlier_checkouts(*, user_id: int, product_ids: Iterable[int]) -> li
         .values_list("pk", flat=True)
     )
     for order in earlier:
-        _order_cancel_locked(order, reason="Replaced by a newer checkout.")
+        _order_cancel_locked(order, reason=Reason.CHECKOUT_REPLACED, by=OrderActor.shopper(user_id))
     return earlier
 
 
@@ -241,6 +248,7 @@ def _reserve(
         for item in preview.items
     )
     Reservation.objects.create(order=order, user_id=user_id, expires_at=expires_at)
+    order_event_record(order, reason=Reason.PLACED, by=OrderActor.shopper(user_id), from_status="")
     # Last in the transaction: the product rows stay locked only from here to commit.
     stock_take(
         quantities=preview.quantities,
@@ -268,8 +276,11 @@ def _quantities(order: Order) -> dict[int, int]:
     return quantities
 
 
-def _release_reservation(order: Order, *, reason: str, converted: bool = False) -> bool:
-    """Give reserved units back (caller holds the order lock). False if nothing was held."""
+def _release_reservation(
+    order: Order, *, reason: str, by: OrderActor, converted: bool = False
+) -> bool:
+    """Give reserved units back (caller holds the order lock). False if nothing was held.
+    A staff member's release names them in the stock ledger."""
     reservation = (
         Reservation.objects.select_for_update()
         .filter(order=order, status=Reservation.Status.ACTIVE)
@@ -281,6 +292,7 @@ def _release_reservation(order: Order, *, reason: str, converted: bool = False) 
         quantities=_quantities(order),
         reason=StockMovement.Reason.RELEASE,
         reference=order.number,
+        actor=User.objects.get(pk=by.staff_user_id) if by.staff_user_id else None,
     )
     reservation.status = Reservation.Status.CONVERTED if converted else Reservation.Status.RELEASED
     reservation.closed_at = timezone.now()
@@ -290,35 +302,51 @@ def _release_reservation(order: Order, *, reason: str, converted: bool = False) 
     return True
 
 
-def order_cancel(*, order_id: int, reason: str) -> Order:
-    """Payment failed, was abandoned or expired: release the reservation, cancel the order.
-    Orders already paid, refunded or cancelled stay as they are."""
+def order_cancel(
+    *, order_id: int, reason: str, by: OrderActor, data: dict[str, Any] | None = None
+) -> Order:
+    """Payment failed, was abandoned or expired: release the reservation, cancel the order
+    (``reason`` is an ``OrderEvent.Reason``; ``by`` who or what cancels it). Orders already
+    paid, refunded or cancelled stay as they are, and get no event."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
-        _order_cancel_locked(order, reason=reason)
+        _order_cancel_locked(order, reason=reason, by=by, data=data)
         return order
 
 
-def _order_cancel_locked(order: Order, *, reason: str) -> None:
+def _order_cancel_locked(
+    order: Order, *, reason: str, by: OrderActor, data: dict[str, Any] | None = None
+) -> None:
     """Cancel a pending order whose row the caller has locked, returning its units."""
     if order.status != Order.Status.PENDING:
         return
-    _release_reservation(order, reason=reason)
-    order.status = Order.Status.CANCELLED
-    order.status_reason = reason[:255]
-    order.save(update_fields=["status", "status_reason", "updated_at"])
+    _release_reservation(order, reason=str(Reason(reason).label), by=by)
+    order_status_change(order, to_status=Order.Status.CANCELLED, reason=reason, by=by, data=data)
 
 
-def order_abandon(*, order_id: int, reason: str) -> Order:
-    """The shopper gave up on paying: cancel, release, and close the payment session so the
-    abandoned page can no longer take money."""
-    order = order_cancel(order_id=order_id, reason=reason)
+def order_abandon(*, order_id: int, reason: str, by: OrderActor) -> Order:
+    """The shopper (or staff for them) gave up on paying: cancel, release, and close the
+    payment session so the abandoned page can no longer take money."""
+    order = order_cancel(order_id=order_id, reason=reason, by=by)
     if order.status == Order.Status.CANCELLED and order.payment_session_id:
         get_gateway(order.gateway).expire_session(order.payment_session_id)
     return order
 
 
-def order_fulfil(*, order_id: int, payment_reference: str = "") -> Order:
+def orders_staff_cancel(*, order_ids: Iterable[int], staff_id: int) -> int:
+    """Staff cancel unpaid orders (the shopper asked, or the order is a mistake): each as if
+    its shopper gave up, with the staff member named in its event and in the stock ledger.
+    Orders no longer pending are left as they are. Returns how many were cancelled."""
+    by = OrderActor.staff(staff_id)
+    pending = Order.objects.filter(pk__in=list(order_ids), status=Order.Status.PENDING)
+    cancelled = 0
+    for order_id in sorted(pending.values_list("pk", flat=True)):
+        order = order_abandon(order_id=order_id, reason=Reason.STAFF_CANCELLED, by=by)
+        cancelled += order.status == Order.Status.CANCELLED
+    return cancelled
+
+
+def order_fulfil(*, order_id: int, by: OrderActor, payment_reference: str = "") -> Order:
     """The payment succeeded: turn the reservation into a sale, exactly once.
 
     If the reservation had already ended (paid after expiry), the units are taken again if they
@@ -327,12 +355,11 @@ def order_fulfil(*, order_id: int, payment_reference: str = "") -> Order:
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status in {Order.Status.PAID, Order.Status.REFUND_DUE, Order.Status.REFUNDED}:
             return order
-        if payment_reference:
-            order.payment_reference = payment_reference[:255]
+        reference = payment_reference[:255] or order.payment_reference
         quantities = _quantities(order)
         # Units held for this order go back and are sold in the same transaction, so nobody
         # else can take them in between.
-        _release_reservation(order, reason="paid", converted=True)
+        _release_reservation(order, reason="paid", by=by, converted=True)
         try:
             with transaction.atomic():
                 stock_take(
@@ -341,16 +368,24 @@ def order_fulfil(*, order_id: int, payment_reference: str = "") -> Order:
                     reference=order.number,
                 )
         except InsufficientStock:
-            order.status = Order.Status.REFUND_DUE
-            order.status_reason = "Paid after the reservation ended; the stock was gone."
-            order.save(update_fields=["status", "status_reason", "payment_reference", "updated_at"])
+            order_status_change(
+                order,
+                to_status=Order.Status.REFUND_DUE,
+                reason=Reason.PAID_TOO_LATE,
+                by=by,
+                data={"payment_reference": reference},
+                payment_reference=reference,
+            )
             metrics.count(metrics.PAYMENTS, outcome="refund_due")
             return order
-        order.status = Order.Status.PAID
-        order.status_reason = ""
-        order.paid_at = timezone.now()
-        order.save(
-            update_fields=["status", "status_reason", "paid_at", "payment_reference", "updated_at"]
+        order_status_change(
+            order,
+            to_status=Order.Status.PAID,
+            reason=Reason.PAID,
+            by=by,
+            data={"payment_reference": reference},
+            payment_reference=reference,
+            paid_at=timezone.now(),
         )
         metrics.count(metrics.PAYMENTS, outcome="paid")
         if order.source == Order.Source.CART and order.user_id:
@@ -359,7 +394,7 @@ def order_fulfil(*, order_id: int, payment_reference: str = "") -> Order:
         return order
 
 
-def order_refund(*, order_id: int) -> Order:
+def order_refund(*, order_id: int, by: OrderActor) -> Order:
     """Refund an order that was paid but could not be fulfilled. Safe to call again: the
     gateway call carries an idempotency key, and a failure leaves the order due for a retry."""
     order = Order.objects.get(pk=order_id)
@@ -376,27 +411,33 @@ def order_refund(*, order_id: int) -> Order:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status == Order.Status.REFUND_DUE:
-            order.status = Order.Status.REFUNDED
-            order.refund_reference = reference[:255]
-            order.status_reason = REFUNDED_NO_STOCK
-            order.save(update_fields=["status", "refund_reference", "status_reason", "updated_at"])
+            order_status_change(
+                order,
+                to_status=Order.Status.REFUNDED,
+                reason=Reason.REFUNDED,
+                by=by,
+                data={"refund_reference": reference[:255]},
+                refund_reference=reference[:255],
+            )
             metrics.count(metrics.REFUNDS, outcome="done")
             order_mail_queue(order=order, kind=OrderMail.Kind.REFUND)
         return order
 
 
-def order_settle(*, order_id: int) -> Order:
+def order_settle(*, order_id: int, by: OrderActor) -> Order:
     """After a payment outcome: carry out any refund that became due."""
     order = Order.objects.get(pk=order_id)
     if order.status == Order.Status.REFUND_DUE:
-        order = order_refund(order_id=order_id)
+        order = order_refund(order_id=order_id, by=by)
     return order
 
 
 def checkout_confirm(*, order: Order) -> Order:
-    """The success page: look the payment up and fulfil, in case the event is late."""
+    """The success page (the shopper's visit): look the payment up and fulfil, in case the
+    event is late."""
+    by = OrderActor.shopper(order.user_id)
     if order.status not in {Order.Status.PENDING, Order.Status.CANCELLED}:
-        return order_settle(order_id=order.pk)
+        return order_settle(order_id=order.pk, by=by)
     if not order.payment_session_id:
         return order
     try:
@@ -404,11 +445,11 @@ def checkout_confirm(*, order: Order) -> Order:
     except GatewayError:
         return order  # the webhook will settle it
     if state.payment_status != "paid":
-        return order_settle(order_id=order.pk)
-    return _fulfil_matching_session(order, state)
+        return order_settle(order_id=order.pk, by=by)
+    return _fulfil_matching_session(order, state, by=by)
 
 
-def _fulfil_matching_session(order: Order, state: SessionState) -> Order:
+def _fulfil_matching_session(order: Order, state: SessionState, *, by: OrderActor) -> Order:
     """Fulfil ``order`` from the gateway's paid ``state``, unless the two differ (amount,
     currency, session, order): such a payment is left for staff, whose admin shows the
     gateway's paid event for it as a mismatch."""
@@ -424,8 +465,8 @@ def _fulfil_matching_session(order: Order, state: SessionState) -> Order:
     if mismatch:
         log.warning("Session %s does not match order %s: %s", state.id, order.pk, mismatch)
         return order
-    order_fulfil(order_id=order.pk, payment_reference=state.payment_reference)
-    return order_settle(order_id=order.pk)
+    order_fulfil(order_id=order.pk, by=by, payment_reference=state.payment_reference)
+    return order_settle(order_id=order.pk, by=by)
 
 
 def reservations_release_expired(
@@ -434,9 +475,11 @@ def reservations_release_expired(
     product_ids: list[int] | None = None,
     user_id: int | None = None,
     limit: int = 500,
+    by: OrderActor = BY_TASK,
 ) -> int:
     """End reservations past their expiry that no event closed, each as the gateway says
-    (see ``order_expire``). Returns how many ended."""
+    (see ``order_expire``). Returns how many ended. ``by``: the periodic job, unless a
+    checkout runs it on its way (``BY_SYSTEM``)."""
     now = now or timezone.now()
     expired = Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lte=now)
     if product_ids:
@@ -446,7 +489,7 @@ def reservations_release_expired(
     order_ids = list(expired.values_list("order_id", flat=True).distinct()[:limit])
     ended = 0
     for order_id in order_ids:
-        order = _each_order(order_expire, order_id=order_id, now=now)
+        order = _each_order(order_expire, order_id=order_id, now=now, by=by)
         ended += order is not None and order.status != Order.Status.PENDING
         if order is not None and order.status == Order.Status.CANCELLED:
             metrics.count(metrics.RESERVATIONS, event="expired")
@@ -461,12 +504,6 @@ def reservations_release_expired(
 # session was not paid, and cancelled orders whose session could have been paid are asked about
 # once more when the session's time is up. Every step re-checks the order under its row lock
 # (order_fulfil, order_cancel), so two workers running the same job change each order once.
-
-EXPIRED_UNPAID = "The reservation expired before payment."
-EXPIRED_GATEWAY_AWAY = (
-    "The reservation expired before payment (the payment provider did not answer in time; "
-    "a payment that did go through is completed or refunded as soon as it answers)."
-)
 
 
 def _each_order(step: Callable[..., Order], **kwargs: Any) -> Order | None:
@@ -499,22 +536,27 @@ def _session_state(order: Order) -> SessionState:
     return state
 
 
-def _fulfil_paid(order: Order, state: SessionState) -> Order:
+def _fulfil_paid(order: Order, state: SessionState, *, by: OrderActor) -> Order:
     log.warning(
         "Order %s was paid at the gateway but never fulfilled (a lost payment event); "
         "fulfilling it now",
         order.number,
     )
-    return _fulfil_matching_session(order, state)
+    return _fulfil_matching_session(order, state, by=by)
 
 
-def _session_closed(order_id: int) -> None:
-    Order.objects.filter(pk=order_id, payment_session_closed_at__isnull=True).update(
-        payment_session_closed_at=timezone.now()
-    )
+def _session_closed(order: Order, *, by: OrderActor) -> None:
+    """The gateway said the session expired: mark it (once; the event only if this marked it)."""
+    with transaction.atomic():
+        closed = Order.objects.filter(pk=order.pk, payment_session_closed_at__isnull=True).update(
+            payment_session_closed_at=timezone.now()
+        )
+        if closed:
+            order = Order.objects.get(pk=order.pk)
+            order_event_record(order, reason=Reason.SESSION_CLOSED, by=by, from_status=order.status)
 
 
-def order_expire(*, order_id: int, now: datetime | None = None) -> Order:
+def order_expire(*, order_id: int, now: datetime | None = None, by: OrderActor = BY_TASK) -> Order:
     """A pending order whose reservation ran out, settled as the gateway says: paid → fulfilled
     (or refunded, if the stock went meanwhile); not paid → session expired, order cancelled,
     stock back. If the gateway cannot be asked, the stock stays held and the next run asks
@@ -525,7 +567,7 @@ def order_expire(*, order_id: int, now: datetime | None = None) -> Order:
     if order.status != Order.Status.PENDING:
         return order
     if not order.payment_session_id:  # the payment page never opened: nothing to ask about
-        return order_cancel(order_id=order.pk, reason=EXPIRED_UNPAID)
+        return order_cancel(order_id=order.pk, reason=Reason.RESERVATION_EXPIRED, by=by)
     past_grace = now - order.reservation.expires_at >= timedelta(
         minutes=settings.RESERVATION_GATEWAY_GRACE_MINUTES
     )
@@ -544,20 +586,24 @@ def order_expire(*, order_id: int, now: datetime | None = None) -> Order:
             order.number,
             settings.RESERVATION_GATEWAY_GRACE_MINUTES,
         )
-        return order_cancel(order_id=order.pk, reason=EXPIRED_GATEWAY_AWAY)
+        return order_cancel(
+            order_id=order.pk, reason=Reason.RESERVATION_EXPIRED_GATEWAY_AWAY, by=by
+        )
     if state.payment_status == "paid":
-        return _fulfil_paid(order, state)
+        return _fulfil_paid(order, state, by=by)
     if state.status == "expired":
-        order = order_cancel(order_id=order.pk, reason=EXPIRED_UNPAID)
-        _session_closed(order.pk)
+        order = order_cancel(order_id=order.pk, reason=Reason.RESERVATION_EXPIRED, by=by)
+        _session_closed(order, by=by)
         return order
     # Still open, or complete with a delayed payment method not settled yet: wait, within bounds.
     if past_grace:
-        return order_cancel(order_id=order.pk, reason=EXPIRED_GATEWAY_AWAY)
+        return order_cancel(
+            order_id=order.pk, reason=Reason.RESERVATION_EXPIRED_GATEWAY_AWAY, by=by
+        )
     return order
 
 
-def order_recheck_payment(*, order_id: int) -> Order:
+def order_recheck_payment(*, order_id: int, by: OrderActor = BY_TASK) -> Order:
     """A cancelled order whose session's time is up, asked about once more: a payment that
     went through anyway (its event lost, or the stock released while the gateway was away) is
     fulfilled if the stock is still there, else refunded. Once the gateway says the session
@@ -577,9 +623,9 @@ def order_recheck_payment(*, order_id: int) -> Order:
         )
         return order
     if state.payment_status == "paid":
-        return _fulfil_paid(order, state)
+        return _fulfil_paid(order, state, by=by)
     if state.status == "expired":
-        _session_closed(order.pk)
+        _session_closed(order, by=by)
     return Order.objects.get(pk=order_id)
 
 
@@ -617,6 +663,6 @@ def refunds_retry_due(*, limit: int = 200) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     for order_id in order_ids:
-        order = _each_order(order_refund, order_id=order_id)
+        order = _each_order(order_refund, order_id=order_id, by=BY_TASK)
         refunded += order is not None and order.status == Order.Status.REFUNDED
     return refunded

@@ -18,8 +18,9 @@ from haat.errors import DomainError, InsufficientStock, InvalidInput
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import signed_in_user_id
 from haat.limits import rate_limit
-from orders.models import Order
+from orders.models import Order, OrderEvent
 from orders.selectors import order_get
+from orders.services import OrderActor
 
 
 def _selection(data: QueryDict) -> dict:
@@ -155,7 +156,11 @@ def cancel(request: HttpRequest) -> HttpResponse:
             messages.info(request, f"Order {order.number} is cancelled. Nothing was charged.")
             return _back_to_shop(order)
         return redirect(order.get_absolute_url())
-    order = services.order_abandon(order_id=order.pk, reason="You cancelled the payment.")
+    order = services.order_abandon(
+        order_id=order.pk,
+        reason=OrderEvent.Reason.PAYMENT_CANCELLED,
+        by=OrderActor.shopper(order.user_id),
+    )
     if order.status != order.Status.CANCELLED:  # paid meanwhile: the payment stands
         return redirect(order.get_absolute_url())
     if order.source == order.Source.BUY_NOW:

@@ -1,8 +1,13 @@
-from django.contrib import admin
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from catalog.money import format_money
-from orders.models import Order, OrderLine, OrderMail
+from checkout.services import orders_staff_cancel
+from orders.models import Order, OrderEvent, OrderLine, OrderMail
 
 
 class OrderLineInline(admin.TabularInline):
@@ -29,6 +34,38 @@ class OrderMailInline(admin.TabularInline):
     extra = 0
     can_delete = False
     max_num = 0
+
+
+class OrderEventInline(admin.TabularInline):
+    """The order's history, oldest first; nobody edits or deletes it."""
+
+    model = OrderEvent
+    fields = (
+        "created_at",
+        "actor_kind",
+        "actor",
+        "from_status",
+        "to_status",
+        "message",
+        "details",
+        "visible_to_shopper",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    max_num = 0
+    verbose_name_plural = "History"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description="What happened")
+    def message(self, obj: OrderEvent) -> str:
+        return obj.message
+
+    @admin.display(description="Details")
+    def details(self, obj: OrderEvent) -> str:
+        return json.dumps(obj.data, sort_keys=True) if obj.data else "—"
 
 
 @admin.register(Order)
@@ -96,8 +133,9 @@ class OrderAdmin(admin.ModelAdmin):
         "payment_reference",
         "refund_reference",
     )
-    inlines = [OrderLineInline, OrderMailInline]
+    inlines = [OrderLineInline, OrderEventInline, OrderMailInline]
     date_hierarchy = "created_at"
+    actions = ["cancel_unpaid"]
 
     @admin.display(description="Order", ordering="id")
     def number_display(self, obj: Order) -> str:
@@ -109,3 +147,21 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders come from checkout, with stock reserved
+
+    @admin.action(
+        description="Cancel selected unpaid orders (held items go back on sale)",
+        permissions=["change"],
+    )
+    def cancel_unpaid(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        staff_id = request.user.pk
+        if staff_id is None:  # the admin lets only signed-in staff in; never unattributed
+            raise PermissionDenied
+        selected = list(queryset.values_list("pk", flat=True))
+        cancelled = orders_staff_cancel(order_ids=selected, staff_id=staff_id)
+        self.message_user(request, f"{cancelled} order(s) cancelled.", messages.SUCCESS)
+        if cancelled < len(selected):
+            self.message_user(
+                request,
+                f"{len(selected) - cancelled} order(s) left as they were: not awaiting payment.",
+                messages.WARNING,
+            )

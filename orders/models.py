@@ -1,8 +1,9 @@
 """Orders: what was bought, at which server-side prices, and where payment stands.
 
-An order's status only changes inside ``orders.services`` / ``checkout.services``, each change one
-transaction holding the order's row lock, so a webhook and the success page racing each other
-fulfil it once."""
+An order's status only changes through ``orders.services.order_status_change`` (called from
+``checkout.services``), each change one transaction holding the order's row lock, so a webhook
+and the success page racing each other fulfil it once; the same call writes the change to the
+order's event log (``OrderEvent``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Order(models.Model):
@@ -28,6 +31,8 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="orders"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # The message of the latest status change (its ``OrderEvent``), kept for the API and the
+    # order page's notice; the whole history is in ``events``.
     status_reason = models.CharField(max_length=255, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices)
     currency = models.CharField(max_length=3)
@@ -134,3 +139,101 @@ class OrderMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for order {self.order_id} ({self.status})"
+
+
+class OrderEvent(models.Model):
+    """One entry of an order's history: who or what changed it, when, from which status to
+    which, and why. Written only by ``orders.services``, in the transaction of the change, and
+    never edited afterwards."""
+
+    class Actor(models.TextChoices):
+        SHOPPER = "shopper", _("Shopper")
+        STAFF = "staff", _("Staff")
+        WEBHOOK = "webhook", _("Payment provider (webhook)")
+        TASK = "task", _("Background job")
+        SYSTEM = "system", _("Shop")
+
+    class Reason(models.TextChoices):
+        """Every reason an order changes, with its message: the one place these are written
+        (the order page, the admin, the API and ``Order.status_reason`` all show these)."""
+
+        PLACED = "placed", _("Order placed; the items are held for you while you pay.")
+        CHECKOUT_REPLACED = "checkout_replaced", _("Replaced by a newer checkout.")
+        PAYMENT_PAGE_FAILED = "payment_page_failed", _("The payment page could not be opened.")
+        SHOPPER_CANCELLED = "shopper_cancelled", _("You cancelled the order.")
+        PAYMENT_CANCELLED = "payment_cancelled", _("You cancelled the payment.")
+        SESSION_EXPIRED = "session_expired", _("The payment session expired.")
+        PAYMENT_FAILED = "payment_failed", _("The payment failed.")
+        PAYMENT_DECLINED = "payment_declined", _("The payment was declined.")
+        RESERVATION_EXPIRED = "reservation_expired", _("The reservation expired before payment.")
+        RESERVATION_EXPIRED_GATEWAY_AWAY = (
+            "reservation_expired_gateway_away",
+            _(
+                "The reservation expired before payment (the payment provider did not answer in "
+                "time; a payment that did go through is completed or refunded as soon as it "
+                "answers)."
+            ),
+        )
+        STAFF_CANCELLED = "staff_cancelled", _("The shop cancelled this order.")
+        PAID = "paid", _("Payment received.")
+        PAID_TOO_LATE = (
+            "paid_too_late",
+            _("Paid after the reservation ended; the stock was gone."),
+        )
+        REFUNDED = (
+            "refunded",
+            _(
+                "Your payment arrived after the items were no longer held for you (an earlier "
+                "payment attempt failed, or the time ran out) and they had sold out meanwhile, "
+                "so we refunded it in full."
+            ),
+        )
+        BEFORE_HISTORY = (
+            "before_history",
+            _("Status as it stood when the order history began (its reason is in the details)."),
+        )
+        SESSION_CLOSED = (
+            "session_closed",
+            _(
+                "The payment provider confirmed the payment session is closed: no payment can "
+                "arrive for this order any more."
+            ),
+        )
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(default=timezone.now)
+    actor_kind = models.CharField("by", max_length=10, choices=Actor.choices)
+    # The shopper or staff member who acted; kept as null if their account is deleted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="person",
+    )
+    # Blank for the order's first event (it had no status before).
+    from_status = models.CharField(max_length=20, choices=Order.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Order.Status.choices)
+    # A ``Reason`` code. Not a field with choices: the messages are its labels, and editing
+    # one must not need a migration.
+    reason = models.CharField(max_length=40)
+    # What else is worth keeping: the payment event's id, a payment reference, a staff note.
+    data = models.JSONField(default=dict, blank=True)
+    visible_to_shopper = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at", "id"])]
+
+    def __str__(self) -> str:
+        moved = f"{self.from_status or '—'} → {self.to_status}"
+        return f"Order {self.order_id}: {moved} ({self.reason}, by {self.actor_kind})"
+
+    @property
+    def message(self) -> str:
+        """The reason's message, in the active language."""
+        try:
+            return str(OrderEvent.Reason(self.reason).label)
+        except ValueError:  # a code from a newer release, read by an older one
+            return self.reason

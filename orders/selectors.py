@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from haat.errors import OrderNotFound
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderEvent, OrderLine
 
 
 def _orders(user_id: int) -> QuerySet[Order]:
@@ -29,3 +29,9 @@ def order_get(*, user_id: int, order_id: int) -> Order:
     if order is None:
         raise OrderNotFound("Order not found.", order_id=order_id)
     return order
+
+
+def order_timeline(*, order: Order) -> list[OrderEvent]:
+    """What the shopper is shown of ``order``'s history, oldest first (staff see it all in the
+    admin)."""
+    return list(order.events.filter(visible_to_shopper=True).order_by("created_at", "id"))

@@ -1,6 +1,11 @@
-"""Order e-mails: queued in the transaction that changed the order, sent by the worker.
+"""Order changes: status changes with their event log, and the order e-mails.
 
-A mail is a row (``OrderMail``, one per order and kind) written inside the caller's
+An order's status changes only through ``order_status_change``: one conditional UPDATE (from
+the status the caller read under the row lock) and, only if it matched, one ``OrderEvent``
+saying who or what made the change and why, both in the caller's transaction. So no status
+change can happen without its event, and a change that lost a race writes none.
+
+E-mails: a mail is a row (``OrderMail``, one per order and kind) written inside the caller's
 transaction, so it exists exactly when the change it tells about was committed; the worker is
 handed it only after that commit. Sending claims the row with one conditional UPDATE first, so
 of two workers given the same mail only one sends it. The one case that can still repeat a mail
@@ -10,19 +15,128 @@ is a sender dying after the mail server accepted it and before it was marked sen
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from haat.background import publish_on_commit
-from orders.models import Order, OrderMail
+from orders.models import Order, OrderEvent, OrderMail
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OrderActor:
+    """Who or what changes an order: a shopper or staff member (with their user id), a payment
+    provider's webhook, a background job, or the shop itself (e.g. a checkout ending others'
+    expired reservations on its way). ``data`` goes into each event it writes (for a webhook:
+    which payment event)."""
+
+    kind: str
+    user_id: int | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def shopper(cls, user_id: int | None) -> OrderActor:
+        return cls(OrderEvent.Actor.SHOPPER, user_id)
+
+    @classmethod
+    def staff(cls, user_id: int) -> OrderActor:
+        return cls(OrderEvent.Actor.STAFF, user_id)
+
+    @classmethod
+    def webhook(cls, *, gateway: str, event_id: str, event_type: str) -> OrderActor:
+        return cls(
+            OrderEvent.Actor.WEBHOOK,
+            data={"gateway": gateway, "event_id": event_id, "event_type": event_type},
+        )
+
+    @property
+    def staff_user_id(self) -> int | None:
+        """The staff member to name in the stock ledger (shoppers' moves carry the order
+        number there instead)."""
+        return self.user_id if self.kind == OrderEvent.Actor.STAFF else None
+
+
+BY_TASK = OrderActor(OrderEvent.Actor.TASK)
+BY_SYSTEM = OrderActor(OrderEvent.Actor.SYSTEM)
+
+# Reasons a shopper is not shown on their order page (staff see every event in the admin).
+STAFF_ONLY_REASONS = frozenset({OrderEvent.Reason.SESSION_CLOSED, OrderEvent.Reason.BEFORE_HISTORY})
+
+
+def _in_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("An order change must run inside the caller's transaction.")
+
+
+def order_event_record(
+    order: Order,
+    *,
+    reason: str,
+    by: OrderActor,
+    from_status: str,
+    data: Mapping[str, Any] | None = None,
+) -> OrderEvent:
+    """Write one event of ``order``'s history (to its current status), in the caller's
+    transaction. For status changes use ``order_status_change``, which calls this only when
+    the change happened."""
+    _in_transaction()
+    reason = OrderEvent.Reason(reason)
+    return OrderEvent.objects.create(
+        order=order,
+        actor_kind=OrderEvent.Actor(by.kind),
+        actor_id=by.user_id,
+        from_status=from_status,
+        to_status=order.status,
+        reason=reason,
+        data={**by.data, **(data or {})},
+        visible_to_shopper=reason not in STAFF_ONLY_REASONS,
+    )
+
+
+def order_status_change(
+    order: Order,
+    *,
+    to_status: str,
+    reason: str,
+    by: OrderActor,
+    data: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> bool:
+    """Move ``order`` from the status it was read with to ``to_status`` (also setting
+    ``fields``, e.g. ``paid_at``), and log it: who (``by``), why (``reason``), and ``data``.
+
+    Call it inside a transaction that holds the order's row lock. The UPDATE is conditional on
+    the status still being the one read, so even a caller without the lock can never apply
+    (or log) a change twice: it returns False and writes nothing when the status had moved."""
+    _in_transaction()
+    reason = OrderEvent.Reason(reason)
+    from_status = order.status
+    if from_status == to_status:
+        return False  # nothing changes, so there is nothing to log
+    now = timezone.now()
+    changes = {
+        "status": to_status,
+        "status_reason": str(reason.label)[:255],
+        "updated_at": now,
+        **fields,
+    }
+    if not Order.objects.filter(pk=order.pk, status=from_status).update(**changes):
+        return False
+    for name, value in changes.items():
+        setattr(order, name, value)
+    order_event_record(order, reason=reason, by=by, from_status=from_status, data=data)
+    return True
+
 
 # Longer than a task's hard time limit (300 s), so a claim is only ever stale when its sender
 # is gone.

@@ -12,6 +12,8 @@ from checkout.services import order_abandon
 from haat.errors import OrderNotFound
 from haat.http import signed_in_user_id
 from orders import selectors
+from orders.models import OrderEvent
+from orders.services import OrderActor
 
 
 @require_GET
@@ -29,7 +31,11 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
         order = selectors.order_get(user_id=signed_in_user_id(request), order_id=order_id)
     except OrderNotFound:
         raise Http404("No such order.") from None
-    order = order_abandon(order_id=order.pk, reason="You cancelled the order.")
+    order = order_abandon(
+        order_id=order.pk,
+        reason=OrderEvent.Reason.SHOPPER_CANCELLED,
+        by=OrderActor.shopper(order.user_id),
+    )
     if order.status == order.Status.CANCELLED:
         messages.success(request, f"Order {order.number} is cancelled. Nothing was charged.")
     else:
@@ -46,4 +52,8 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         order = selectors.order_get(user_id=signed_in_user_id(request), order_id=order_id)
     except OrderNotFound:
         raise Http404("No such order.") from None
-    return render(request, "orders/order_detail.html", {"order": order})
+    return render(
+        request,
+        "orders/order_detail.html",
+        {"order": order, "timeline": selectors.order_timeline(order=order)},
+    )

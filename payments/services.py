@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from checkout.services import order_cancel, order_fulfil, order_settle
 from haat import metrics
-from orders.models import Order
+from orders.models import Order, OrderEvent
+from orders.services import OrderActor
 from payments.gateways import PaymentEventData, get_gateway
 from payments.gateways.test import CARD_OUTCOMES, session_object, signed_event
 from payments.models import EventOutcome, PaymentEvent, TestPaymentSession
@@ -36,9 +37,9 @@ FAILED_EVENTS = {
 
 
 REASONS = {
-    "checkout.session.expired": "The payment session expired.",
-    "checkout.session.async_payment_failed": "The payment failed.",
-    "payment_intent.payment_failed": "The payment was declined.",
+    "checkout.session.expired": OrderEvent.Reason.SESSION_EXPIRED,
+    "checkout.session.async_payment_failed": OrderEvent.Reason.PAYMENT_FAILED,
+    "payment_intent.payment_failed": OrderEvent.Reason.PAYMENT_DECLINED,
 }
 
 
@@ -59,7 +60,8 @@ def webhook_receive(*, gateway_name: str, payload: bytes, signature: str) -> Eve
         except IntegrityError:
             return EventOutcome.DUPLICATE
         order = event_order(event, gateway_name=gateway_name)
-        outcome, detail, mismatch = _apply(event, order, gateway_name=gateway_name)
+        by = OrderActor.webhook(gateway=gateway_name, event_id=event.id, event_type=event.type)
+        outcome, detail, mismatch = _apply(event, order, gateway_name=gateway_name, by=by)
         record.order = order
         record.outcome, record.detail, record.mismatch = outcome, detail[:255], mismatch
         record.needs_attention = bool(mismatch)
@@ -73,12 +75,12 @@ def webhook_receive(*, gateway_name: str, payload: bytes, signature: str) -> Eve
             mismatch,
         )
     if order is not None and outcome == EventOutcome.FULFILLED:
-        order_settle(order_id=order.pk)
+        order_settle(order_id=order.pk, by=by)
     return outcome
 
 
 def _apply(
-    event: PaymentEventData, order: Order | None, *, gateway_name: str
+    event: PaymentEventData, order: Order | None, *, gateway_name: str, by: OrderActor
 ) -> tuple[EventOutcome, str, dict[str, Any]]:
     if event.type not in PAID_EVENTS and event.type not in FAILED_EVENTS:
         return EventOutcome.IGNORED, "", {}
@@ -91,9 +93,9 @@ def _apply(
     if event.type in PAID_EVENTS:
         if event.type == "checkout.session.completed" and event.payment_status != "paid":
             return EventOutcome.WAITING, "The payment is not settled yet.", {}
-        order = order_fulfil(order_id=order.pk, payment_reference=event.payment_reference)
+        order = order_fulfil(order_id=order.pk, by=by, payment_reference=event.payment_reference)
         return EventOutcome.FULFILLED, f"Order {order.get_status_display().lower()}.", {}
-    order = order_cancel(order_id=order.pk, reason=REASONS[event.type])
+    order = order_cancel(order_id=order.pk, reason=REASONS[event.type], by=by)
     metrics.count(metrics.PAYMENTS, outcome="expired" if "expired" in event.type else "failed")
     return EventOutcome.RELEASED, f"Order {order.get_status_display().lower()}.", {}
 

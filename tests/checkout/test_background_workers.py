@@ -29,7 +29,8 @@ from kombu.exceptions import OperationalError
 
 from catalog.models import Product, StockMovement
 from checkout.services import checkout_start, order_cancel, order_fulfil
-from orders.models import Order, OrderMail
+from orders.models import Order, OrderEvent, OrderMail
+from orders.services import BY_TASK
 from orders.tasks import send_order_mail
 from payments.models import TestPaymentSession
 from tests.checkout.conftest import URLS
@@ -154,14 +155,14 @@ def test_two_workers_on_the_same_schedule_handle_each_order_once(
     refund = checkout_start(user_id=make_user().pk, buy_now=(last.pk, 1), **URLS)
     pay_and_crash(refund)
     run_out(refund)
-    order_cancel(order_id=refund.pk, reason="The reservation expired before payment.")
+    order_cancel(order_id=refund.pk, reason=OrderEvent.Reason.RESERVATION_EXPIRED, by=BY_TASK)
     checkout_start(user_id=make_user().pk, buy_now=(last.pk, 1), **URLS)
     # Two paid orders whose confirmation could not be handed to a worker (broker away).
     away = OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
     with mock.patch.object(send_order_mail, "delay", side_effect=away):
         queued = [checkout_start(user_id=make_user().pk, buy_now=(hot.pk, 1), **URLS) for _ in "ab"]
         for order in queued:
-            order_fulfil(order_id=order.pk)
+            order_fulfil(order_id=order.pk, by=BY_TASK)
     assert OrderMail.objects.filter(status="pending").count() == 2
 
     env = worker_env(redis_url, smtp_port)

@@ -109,8 +109,8 @@ def test_shoppers_swapping_checkouts_over_the_same_products_never_deadlock(
     both_released = threading.Barrier(2, timeout=2)
     cancel = services._order_cancel_locked
 
-    def cancel_then_wait(order, *, reason):
-        cancel(order, reason=reason)
+    def cancel_then_wait(order, **how):
+        cancel(order, **how)
         # A broken barrier: the other one is (rightly) waiting for our locks.
         with contextlib.suppress(threading.BrokenBarrierError):
             both_released.wait()

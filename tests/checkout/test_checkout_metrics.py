@@ -12,7 +12,8 @@ from prometheus_client import REGISTRY
 
 from checkout.models import Reservation
 from checkout.services import order_cancel, order_refund, reservations_release_expired
-from orders.models import Order
+from orders.models import Order, OrderEvent
+from orders.services import BY_TASK
 from payments.services import pay_with_test_card
 from tests.api_helpers import assert_error, call
 
@@ -121,7 +122,7 @@ def test_paid_too_late_counts_a_mismatch_and_a_refund(start, make_user, make_pro
     product = make_product(stock=1)
     order = start(late, buy_now=(product.pk, 1))
     # Released while its payment page stays open (e.g. a declined first card), then sold out.
-    order_cancel(order_id=order.pk, reason="The payment was declined.")
+    order_cancel(order_id=order.pk, reason=OrderEvent.Reason.PAYMENT_DECLINED, by=BY_TASK)
     start(early, buy_now=(product.pk, 1))
     with counting() as changes:
         pay_with_test_card(session_id=order.payment_session_id, card_number="4242424242424242")
@@ -138,7 +139,7 @@ def test_a_failed_refund_is_counted(start, shopper, make_product, counting):
     # Due for a refund, but the test gateway has no payment to refund: it refuses.
     Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUND_DUE)
     with counting() as changes:
-        assert order_refund(order_id=order.pk).status == Order.Status.REFUND_DUE
+        assert order_refund(order_id=order.pk, by=BY_TASK).status == Order.Status.REFUND_DUE
     assert changes == {("haat_refunds_total", "failed"): 1}
 
 

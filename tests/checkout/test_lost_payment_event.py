@@ -11,7 +11,8 @@ from django.core.management import call_command
 from catalog.models import Product
 from checkout.models import Reservation
 from checkout.services import order_cancel, reservations_release_expired
-from orders.models import Order
+from orders.models import Order, OrderEvent
+from orders.services import BY_TASK
 from tests.checkout.scenarios import ledger, pay_and_crash, run_out, status
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,7 @@ def test_the_cleanup_command_recovers_an_order_cancelled_with_its_payment_taken(
     order = start(shopper, buy_now=(product.pk, 2))
     pay_and_crash(order)
     run_out(order)
-    order_cancel(order_id=order.pk, reason="The reservation expired before payment.")
+    order_cancel(order_id=order.pk, reason=OrderEvent.Reason.RESERVATION_EXPIRED, by=BY_TASK)
     assert stock(product) == 5
 
     call_command("release_expired_reservations")
@@ -67,7 +68,7 @@ def test_cancelled_with_payment_and_the_stock_gone_is_refunded(start, make_user,
     order = start(late, buy_now=(product.pk, 1))
     pay_and_crash(order)
     run_out(order)
-    order_cancel(order_id=order.pk, reason="The reservation expired before payment.")
+    order_cancel(order_id=order.pk, reason=OrderEvent.Reason.RESERVATION_EXPIRED, by=BY_TASK)
     start(early, buy_now=(product.pk, 1))  # the last unit goes to someone else
 
     call_command("release_expired_reservations")

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from catalog.models import Product
 from checkout.services import (
-    EXPIRED_GATEWAY_AWAY,
     payment_sessions_reconcile,
     reservations_release_expired,
 )
-from orders.models import Order
+from orders.models import Order, OrderEvent
+from orders.services import BY_TASK
 from payments.gateways import GatewayError
 from payments.gateways.test import TestGateway
 from payments.models import TestPaymentSession
@@ -82,7 +82,7 @@ def test_unreachable_gateway_keeps_the_stock_held_until_the_grace_runs_out(
     assert reservations_release_expired() == 1
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
-    assert order.status_reason == EXPIRED_GATEWAY_AWAY
+    assert order.status_reason == OrderEvent.Reason.RESERVATION_EXPIRED_GATEWAY_AWAY.label
     assert order.payment_session_closed_at is None  # still to be asked about
     assert stock(product) == 1
     start(other, buy_now=(product.pk, 1))  # someone else may buy it now
@@ -154,7 +154,7 @@ def test_cancelled_orders_older_than_the_window_are_left_alone(
     pay_and_crash(order)
     from checkout.services import order_cancel
 
-    order_cancel(order_id=order.pk, reason="old")
+    order_cancel(order_id=order.pk, reason=OrderEvent.Reason.RESERVATION_EXPIRED, by=BY_TASK)
     run_out(order)
     Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(hours=49))
     assert payment_sessions_reconcile()["rechecked"] == 0

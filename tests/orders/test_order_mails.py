@@ -21,8 +21,13 @@ from checkout.services import (
     order_fulfil,
     payment_sessions_reconcile,
 )
-from orders.models import Order, OrderMail
-from orders.services import MAIL_CLAIM_LEASE, order_mail_send, order_mails_send_due
+from orders.models import Order, OrderEvent, OrderMail
+from orders.services import (
+    BY_TASK,
+    MAIL_CLAIM_LEASE,
+    order_mail_send,
+    order_mails_send_due,
+)
 from orders.tasks import send_due_order_mails, send_order_mail
 from payments.services import pay_with_test_card
 from tests.checkout.conftest import URLS
@@ -93,7 +98,7 @@ def test_repeated_payment_outcomes_send_no_second_confirmation(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         pay(placed)
-        order_fulfil(order_id=placed.pk)
+        order_fulfil(order_id=placed.pk, by=BY_TASK)
         checkout_confirm(order=Order.objects.get(pk=placed.pk))
         order_mails_send_due()
         send_due_order_mails.apply()
@@ -120,7 +125,7 @@ def test_the_mail_waits_for_the_commit_and_vanishes_with_a_rollback(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        order_fulfil(order_id=other.pk)
+        order_fulfil(order_id=other.pk, by=BY_TASK)
         raise RuntimeError("the fulfilling transaction failed")
     assert not OrderMail.objects.filter(order=other).exists()
     assert len(mailoutbox) == 1
@@ -199,7 +204,7 @@ def test_refund_notice_says_why_with_the_reference(
     order = checkout_start(user_id=late.pk, buy_now=(product.pk, 1), **URLS)
     pay_and_crash(order)
     run_out(order, minutes=30)
-    order_cancel(order_id=order.pk, reason="The reservation expired before payment.")
+    order_cancel(order_id=order.pk, reason=OrderEvent.Reason.RESERVATION_EXPIRED, by=BY_TASK)
     checkout_start(user_id=early.pk, buy_now=(product.pk, 1), **URLS)
 
     with django_capture_on_commit_callbacks(execute=True):
