@@ -23,16 +23,19 @@
     var input = $("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
   }
+  // The page's language writes the number (Intl uses the same CLDR data as the server's
+  // Babel: ৳ ১,২৫০ in Bangla); whole amounts drop the decimals, as on the server.
   function money(minor) {
     var exponent = parseInt(body.dataset.currencyExponent || "2", 10);
     var symbol = body.dataset.currencySymbol || "";
     var scale = Math.pow(10, exponent);
     var negative = minor < 0;
     minor = Math.abs(minor);
-    var major = Math.floor(minor / scale);
     var rest = minor % scale;
-    var text = major.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    if (rest) text += "." + String(rest).padStart(exponent, "0");
+    var text = new Intl.NumberFormat(document.documentElement.lang || "en", {
+      minimumFractionDigits: rest ? exponent : 0,
+      maximumFractionDigits: exponent
+    }).format(minor / scale);
     return (negative ? "-" : "") + symbol + " " + text;
   }
 
