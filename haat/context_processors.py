@@ -14,6 +14,7 @@ from django.utils.functional import SimpleLazyObject
 from cart.selectors import cart_contents
 from catalog.money import shop_currency
 from catalog.selectors import category_list
+from haat.validation import quantity_message
 from wishlist.selectors import wishlist_contents
 
 
@@ -53,6 +54,7 @@ def shop(request: HttpRequest) -> dict[str, Any]:
         "shop_name": settings.SHOP_NAME,
         "currency_code": currency.code,
         "currency": currency,
+        "quantity_message": quantity_message,  # the quantity rule's refusal, for the JavaScript
         "menu_categories": SimpleLazyObject(lambda: list(category_list())),
         # Templates call these when (and only when) they use them.
         "shopper_state": lambda: state() or {},

@@ -39,14 +39,30 @@
     return (negative ? "-" : "") + symbol + " " + text;
   }
 
+  // Quick corrections must not pile up over the page: the same words again replace their
+  // earlier toast, and only the newest few stay.
+  var TOASTS_SHOWN = 2;
   function toast(message, kind) {
     var box = $("[data-toasts]");
     if (!box || !message) return;
+    Array.prototype.slice.call(box.children).forEach(function (shown) {
+      if (shown.textContent === message) shown.remove();
+    });
     var item = document.createElement("div");
     item.className = "toast" + (kind ? " toast-" + kind : "");
     item.textContent = message;
     box.appendChild(item);
+    while (box.children.length > TOASTS_SHOWN) box.firstElementChild.remove();
     setTimeout(function () { item.remove(); }, 3500);
+  }
+
+  // What the shopper typed as a quantity: a whole number, or NaN (1.5 is not a quantity). The
+  // words of the refusal are the server's (haat.validation), handed to the page.
+  function typedQuantity(text) {
+    return /^\s*[0-9]+\s*$/.test(text) ? parseInt(text, 10) : NaN;
+  }
+  function quantityMessage() {
+    return body.dataset.quantityMessage || "";
   }
 
   function api(method, path, payload) {
@@ -290,13 +306,16 @@
       });
     }
 
+    var shownQuantity = 1;  // the last valid quantity: a refused entry goes back to it
     function render() {
       var availability = readAvailability(panel);
       var canBuy = availability.can_buy;
       var low = availability.code === "low_stock";
       var max = limit();
-      var value = clamp(parseInt(input.value, 10) || 1, 1, Math.max(1, max));
+      var typed = typedQuantity(input.value);
+      var value = clamp(isNaN(typed) || typed < 1 ? shownQuantity : typed, 1, Math.max(1, max));
       input.value = value;
+      shownQuantity = value;
       input.max = Math.max(1, max);
       input.disabled = !canBuy;
       minus.disabled = value <= 1 || !canBuy;
@@ -323,9 +342,9 @@
       render();
     });
     input.addEventListener("change", function () {
-      var typed = parseInt(input.value, 10);
+      var typed = typedQuantity(input.value);
       var max = limit();
-      if (isNaN(typed) || typed < 1) toast("The quantity must be at least 1.", "error");
+      if (isNaN(typed) || typed < 1) toast(quantityMessage(), "error");
       else if (max > 0 && typed > max) toast("Only " + max + " can be added. The quantity was set to " + max + ".", "error");
       render();
     });
@@ -586,11 +605,16 @@
     }
     if (event.target.matches("[data-line-quantity]")) {
       var line = event.target.closest("[data-line]");
-      var typed = parseInt(event.target.value, 10);
+      var typed = typedQuantity(event.target.value);
       var max = parseInt(line.dataset.max, 10) || 1;
-      if (isNaN(typed) || typed < 1) toast("The quantity must be at least 1.", "error");
-      else if (typed > max) toast("Only " + max + " available. The quantity was set to " + max + ".", "error");
-      wantQuantity(line, typed || 1);
+      if (isNaN(typed) || typed < 1) {
+        // Refused: nothing is sent, and the line shows its quantity again.
+        toast(quantityMessage(), "error");
+        event.target.value = line.dataset.quantity;
+      } else {
+        if (typed > max) toast("Only " + max + " available. The quantity was set to " + max + ".", "error");
+        wantQuantity(line, typed);
+      }
     }
     saveSelection(root);
     renderSummary(root);
