@@ -167,3 +167,19 @@ def test_taka_sign_renders_with_the_shipped_font(page, shelf, screenshot):
         )
         assert covered, weight
     screenshot(page, "taka-sign")
+
+
+def test_phone_home_shows_products_on_the_first_screen(page, shelf, screenshot):
+    page.set_viewport_size({"width": 390, "height": 844})
+    for n in range(8):  # a real shop has many categories: their tiles must not fill the screen
+        Category.objects.create(name=f"Department {n}", slug=f"department-{n}")
+    page.goto("/")
+    first_card = page.locator(".product-card").first
+    box = first_card.bounding_box()
+    assert box is not None
+    # Before: the welcome banner and the category tiles filled the first screen, and the first
+    # product began at its bottom edge. Now a whole product card is on it.
+    assert box["y"] + box["height"] <= 844, f"first product ends at {box['y'] + box['height']:.0f}px"
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the home page scrolls sideways by {overflow}px"
+    screenshot(page, "home-phone-first-screen")
