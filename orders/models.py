@@ -72,6 +72,12 @@ class Order(models.Model):
         return reverse("orders:detail", kwargs={"order_id": self.pk})
 
     @property
+    def unit_count(self) -> int:
+        """Items as the cart and checkout count them: units, not lines (2 kettles are 2 items).
+        Reads the prefetched lines when there are any."""
+        return sum(line.quantity for line in self.lines.all())
+
+    @property
     def number(self) -> str:
         return f"HT-{self.pk:06d}"
 

@@ -151,3 +151,32 @@ def test_buy_now_pays_without_touching_the_cart(page, two_in_cart, shopper, sign
     expect(page.locator("[data-order-status]")).to_have_text("Paid")
     assert stock(mug) == 3
     assert cart_contents(user_id=shopper.pk).lines == {kettle.pk: 2, mug.pk: 1}
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_payment_summary_amounts_stay_on_one_line(
+    page, make_product, shopper, sign_in, screenshot, width
+):
+    from checkout.services import checkout_start
+    from tests.checkout.conftest import URLS
+
+    pricey = make_product(
+        name="Handwoven Jamdani Saree with Gold Zari Border, Festival Edition",
+        stock=5,
+        price_minor=12_345_600,
+    )
+    order = checkout_start(user_id=shopper.pk, buy_now=(pricey.pk, 3), **URLS)
+    sign_in(page.context, shopper)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(order.payment_url)
+    amounts = page.locator(".pay-lines li > span:last-child, .order-summary dd")
+    expect(amounts.first).to_be_visible()
+    # The lines its text is laid out on (a Range has one rectangle per line of text).
+    lines_per_amount = amounts.evaluate_all(
+        "(nodes) => nodes.map((node) => { const range = document.createRange();"
+        " range.selectNodeContents(node);"
+        " return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size; })"
+    )
+    # Before: "৳ 370,368" broke after the taka sign beside a long product name.
+    assert lines_per_amount and set(lines_per_amount) == {1}, lines_per_amount
+    screenshot(page, f"payment-summary-{width}")

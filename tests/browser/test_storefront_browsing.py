@@ -179,7 +179,9 @@ def test_phone_home_shows_products_on_the_first_screen(page, shelf, screenshot):
     assert box is not None
     # Before: the welcome banner and the category tiles filled the first screen, and the first
     # product began at its bottom edge. Now a whole product card is on it.
-    assert box["y"] + box["height"] <= 844, f"first product ends at {box['y'] + box['height']:.0f}px"
+    assert box["y"] + box["height"] <= 844, (
+        f"first product ends at {box['y'] + box['height']:.0f}px"
+    )
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the home page scrolls sideways by {overflow}px"
     screenshot(page, "home-phone-first-screen")

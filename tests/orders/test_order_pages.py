@@ -22,6 +22,21 @@ def test_order_list_and_detail(shopper_client, shopper, make_product):
     assert "Paid" in detail and "Clay Pot" in detail
 
 
+def test_my_orders_counts_items_as_checkout_does(shopper_client, shopper, make_product):
+    from cart.services import cart_add_line
+
+    kettle, mug = make_product(stock=5), make_product(stock=5)
+    cart_add_line(user_id=shopper.pk, product_id=kettle.pk, quantity=2)
+    cart_add_line(user_id=shopper.pk, product_id=mug.pk, quantity=1)
+    review = shopper_client.get(
+        "/checkout/", {"product_ids": [kettle.pk, mug.pk]}, follow=True
+    ).content.decode()
+    assert "Items (3)" in review
+    checkout_start(user_id=shopper.pk, product_ids=[kettle.pk, mug.pk], **URLS)
+    # Before: "2 items" here (lines) against "Items (3)" at checkout (units).
+    assert "3 items" in shopper_client.get("/orders/").content.decode()
+
+
 def test_other_shoppers_orders_are_404(make_user, make_product):
     owner, stranger = make_user(), make_user()
     order = checkout_start(user_id=owner.pk, buy_now=(make_product(stock=5).pk, 1), **URLS)
