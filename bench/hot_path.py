@@ -1,12 +1,15 @@
 """The store's hand-written hot paths against the same work through the Django ORM, without
 HTTP: per operation, the median over several runs, on SQLite and on PostgreSQL.
 
-    .venv/bin/python bench/hot_path.py                    # both databases, about a minute
+    .venv/bin/python bench/hot_path.py                    # both databases, a few minutes
     .venv/bin/python bench/hot_path.py --runs 5 --ops 100 # shorter
     .venv/bin/python bench/hot_path.py --baseline /tmp/old/haat/store/database.py
 
 ``--baseline`` also times another version of the store (e.g. from a checkout of main) in the
 same process, its batches alternating with the others: before/after figures on a busy machine.
+``--cpu`` measures this process's CPU time instead of elapsed time: on a machine shared with
+other work it shows the Python cost of each side without the time spent waiting for a core
+(with PostgreSQL, the server's own work is then left out).
 
 Each database is a fresh one (a temporary SQLite file; ``haat_bench_hot_<pid>`` on the local
 PostgreSQL, dropped afterwards), migrated, with one shopper and a few products. Operations:
@@ -34,7 +37,7 @@ LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 # ------------------------------------------------------------------------ inside Django
-def measure(runs: int, ops: int, baseline: str | None) -> dict[str, Any]:
+def measure(runs: int, ops: int, baseline: str | None, cpu: bool) -> dict[str, Any]:
     import importlib.util
 
     import django
@@ -165,6 +168,7 @@ def measure(runs: int, ops: int, baseline: str | None) -> dict[str, Any]:
     if baseline:
         sides["baseline"] = cases_for(before)
 
+    clock = time.process_time if cpu else time.perf_counter
     results: dict[str, Any] = {}
     for name in sides["hot"]:
         for warm in range(20):
@@ -173,16 +177,18 @@ def measure(runs: int, ops: int, baseline: str | None) -> dict[str, Any]:
         timings: dict[str, list[float]] = {side: [] for side in sides}
         for _ in range(runs):
             for side, works in sides.items():
-                began = time.perf_counter()
+                began = clock()
                 for n in range(ops):
                     works[name](n)
-                timings[side].append((time.perf_counter() - began) / ops * 1000)
+                timings[side].append((clock() - began) / ops * 1000)
         results[name] = {side: statistics.median(values) for side, values in timings.items()}
     return {"vendor": connection.vendor, "runs": runs, "ops": ops, "results": results}
 
 
 # ------------------------------------------------------------------------ the driver
-def run_child(database_url: str, runs: int, ops: int, baseline: str | None) -> dict[str, Any]:
+def run_child(
+    database_url: str, runs: int, ops: int, baseline: str | None, cpu: bool
+) -> dict[str, Any]:
     data_dir = tempfile.mkdtemp(prefix="haat-bench-hot-")
     env = {
         **os.environ,
@@ -195,6 +201,8 @@ def run_child(database_url: str, runs: int, ops: int, baseline: str | None) -> d
     args = [sys.executable, __file__, "--child", "--runs", str(runs), "--ops", str(ops)]
     if baseline:
         args += ["--baseline", baseline]
+    if cpu:
+        args.append("--cpu")
     result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         sys.exit(f"benchmark failed:\n{result.stdout}\n{result.stderr}")
@@ -207,16 +215,18 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=200, help="operations per batch")
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--baseline", help="another haat/store/database.py to time alongside")
+    parser.add_argument("--cpu", action="store_true", help="CPU time of this process, not elapsed")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(ROOT))
-        print(json.dumps(measure(args.runs, args.ops, args.baseline)))
+        print(json.dumps(measure(args.runs, args.ops, args.baseline, args.cpu)))
         return
 
+    load_before = os.getloadavg()
     reports = []
     if args.only in (None, "sqlite"):
-        reports.append(run_child("", args.runs, args.ops, args.baseline))
+        reports.append(run_child("", args.runs, args.ops, args.baseline, args.cpu))
     if args.only in (None, "postgresql"):
         import psycopg
 
@@ -225,12 +235,14 @@ def main() -> None:
             conn.execute(f"CREATE DATABASE {name}")
         try:
             url = f"postgres://postgres@127.0.0.1:5432/{name}"
-            reports.append(run_child(url, args.runs, args.ops, args.baseline))
+            reports.append(run_child(url, args.runs, args.ops, args.baseline, args.cpu))
         finally:
             with psycopg.connect(LOCAL_PG, autocommit=True, connect_timeout=3) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
-    print(f"median ms per operation, {args.runs} batches of {args.ops}; {os.cpu_count()} cores")
+    clock = "CPU" if args.cpu else "elapsed"
+    print(f"median {clock} ms per operation, {args.runs} batches of {args.ops}; ", end="")
+    print(f"{os.cpu_count()} cores, load average before: {load_before}")
     header = "| database | operation | hot path | ORM | ORM / hot |"
     if args.baseline:
         header += " baseline hot path | this / baseline |"
