@@ -6,7 +6,9 @@ never lose an update or create a second line. Stock moves with conditional UPDAT
 
 The hot paths (every cart change, every cart read, every reservation) are plain SQL: profiling
 showed Django's query building cost more than the database work (see README: Benchmarks). The
-SQL is portable between SQLite (3.35+) and PostgreSQL, and uses placeholders only.
+SQL is portable between SQLite (3.35+) and PostgreSQL, and uses placeholders only. Its table
+and column names come from the models and its datetimes are stored as the ORM stores them
+(``haat.store.sql``), so rows written here and rows written by the ORM are alike.
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
+from django.db.models import Field
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
-from catalog.models import ProductImage
+from cart.models import Cart, CartLine
+from catalog.models import Product, ProductImage, StockMovement
 from haat.errors import InsufficientStock, ProductNotFound
 from haat.store.base import (
     CartChange,
@@ -31,6 +36,8 @@ from haat.store.base import (
     WishlistContents,
     WishlistEntry,
 )
+from haat.store.sql import column, db_datetime, marks, sql, table
+from wishlist.models import Wishlist, WishlistItem
 
 _IMAGE_FIELD = ProductImage._meta.get_field("image")
 
@@ -41,8 +48,9 @@ def _image_url(name: str | None) -> str:
     return FieldFile(ProductImage(), _IMAGE_FIELD, name).url
 
 
-def _marks(values: Iterable[Any]) -> str:
-    return ", ".join(["%s"] * len(list(values)))
+def _stock_of() -> str:
+    """A product's current stock (to explain a refusal)."""
+    return sql("SELECT {P.stock} FROM {P} WHERE {P.pk} = %s", P=Product)
 
 
 class DatabaseStore:
@@ -53,10 +61,15 @@ class DatabaseStore:
             return {}
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT p.id, p.slug, p.name, p.price_minor, p.stock, p.is_published, "
-                "(SELECT i.image FROM catalog_productimage i WHERE i.product_id = p.id "
-                "ORDER BY i.position, i.id LIMIT 1) "
-                f"FROM catalog_product p WHERE p.id IN ({_marks(wanted)})",
+                sql(
+                    "SELECT p.{P.pk}, p.{P.slug}, p.{P.name}, p.{P.price_minor}, p.{P.stock}, "
+                    "p.{P.is_published}, (SELECT i.{I.image} FROM {I} i "
+                    "WHERE i.{I.product} = p.{P.pk} ORDER BY i.{I.position}, i.{I.pk} LIMIT 1) "
+                    "FROM {P} p WHERE p.{P.pk} IN ",
+                    P=Product,
+                    I=ProductImage,
+                )
+                + f"({marks(len(wanted))})",
                 wanted,
             )
             rows = cursor.fetchall()
@@ -75,13 +88,16 @@ class DatabaseStore:
         with transaction.atomic(), connection.cursor() as cursor:
             # One conditional statement: a decrease only matches while enough stock is left.
             cursor.execute(
-                "UPDATE catalog_product SET stock = stock + %s "
-                "WHERE id = %s AND stock + %s >= 0 RETURNING name, stock",
+                sql(
+                    "UPDATE {P} SET {P.stock} = {P.stock} + %s "
+                    "WHERE {P.pk} = %s AND {P.stock} + %s >= 0 RETURNING {P.name}, {P.stock}",
+                    P=Product,
+                ),
                 [delta, product_id, delta],
             )
             row = cursor.fetchone()
             if row is None:
-                cursor.execute("SELECT stock FROM catalog_product WHERE id = %s", [product_id])
+                cursor.execute(_stock_of(), [product_id])
                 current = cursor.fetchone()
                 if current is None:
                     raise ProductNotFound("This product does not exist.", product_id=product_id)
@@ -96,8 +112,11 @@ class DatabaseStore:
     def stock_take(self, quantities: Mapping[int, int]) -> dict[int, int]:
         def take(cursor: CursorWrapper, product_id: int, wanted: int) -> Any:
             cursor.execute(
-                "UPDATE catalog_product SET stock = stock - %s "
-                "WHERE id = %s AND stock >= %s RETURNING stock",
+                sql(
+                    "UPDATE {P} SET {P.stock} = {P.stock} - %s "
+                    "WHERE {P.pk} = %s AND {P.stock} >= %s RETURNING {P.stock}",
+                    P=Product,
+                ),
                 [wanted, product_id, wanted],
             )
             return cursor.fetchone()
@@ -109,20 +128,28 @@ class DatabaseStore:
     ) -> dict[int, int] | None:
         if connection.vendor != "postgresql":
             return None  # SQLite has no data-modifying WITH; the caller writes the ledger
+        insert, fields = _ledger_insert()
+        statement = (
+            sql(
+                "WITH taken AS (UPDATE {P} SET {P.stock} = {P.stock} - %s "
+                "WHERE {P.pk} = %s AND {P.stock} >= %s RETURNING {P.pk}, {P.name}, {P.stock}) ",
+                P=Product,
+            )
+            + insert
+        )
         now = timezone.now()
 
         def take(cursor: CursorWrapper, product_id: int, wanted: int) -> Any:
             # The conditional UPDATE and its ledger row in one statement.
-            cursor.execute(
-                "WITH taken AS ("
-                " UPDATE catalog_product SET stock = stock - %s"
-                " WHERE id = %s AND stock >= %s RETURNING id, name, stock) "
-                "INSERT INTO catalog_stockmovement (product_id, product_name, reason, delta, "
-                "resulting_stock, actor_id, note, reference, created_at) "
-                "SELECT id, name, %s, %s, stock, %s, '', %s, %s FROM taken "
-                "RETURNING resulting_stock",
-                [wanted, product_id, wanted, reason, -wanted, actor_id, reference[:64], now],
+            row = _ledger_values(
+                fields,
+                reason=reason,
+                delta=-wanted,
+                actor_id=actor_id,
+                reference=reference[:64],
+                created_at=now,
             )
+            cursor.execute(statement, [wanted, product_id, wanted, *row])
             return cursor.fetchone()
 
         return _take_each(quantities, take)
@@ -131,9 +158,13 @@ class DatabaseStore:
     def cart_get(self, user_id: int) -> CartContents:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT c.version, l.product_id, l.quantity FROM cart_cart c "
-                "LEFT JOIN cart_cartline l ON l.cart_id = c.id "
-                "WHERE c.user_id = %s ORDER BY l.added_at, l.id",
+                sql(
+                    "SELECT c.{C.version}, l.{L.product}, l.{L.quantity} FROM {C} c "
+                    "LEFT JOIN {L} l ON l.{L.cart} = c.{C.pk} "
+                    "WHERE c.{C.user} = %s ORDER BY l.{L.added_at}, l.{L.pk}",
+                    C=Cart,
+                    L=CartLine,
+                ),
                 [user_id],
             )
             rows = cursor.fetchall()
@@ -145,10 +176,13 @@ class DatabaseStore:
         self, user_id: int, product_ids: Iterable[int], change: CartChange
     ) -> CartContents:
         with transaction.atomic(), connection.cursor() as cursor:
-            cart_id, version = _locked_row(cursor, "cart_cart", user_id)
+            cart_id, version = _locked_row(cursor, Cart, user_id)
             cursor.execute(
-                "SELECT product_id, quantity FROM cart_cartline WHERE cart_id = %s "
-                "ORDER BY added_at, id",
+                sql(
+                    "SELECT {L.product}, {L.quantity} FROM {L} WHERE {L.cart} = %s "
+                    "ORDER BY {L.added_at}, {L.pk}",
+                    L=CartLine,
+                ),
                 [cart_id],
             )
             before = {int(pid): int(qty) for pid, qty in cursor.fetchall()}
@@ -156,30 +190,40 @@ class DatabaseStore:
             after = change(dict(before), products)
             if after == before:
                 return CartContents(version, before)
-            now = timezone.now()
+            stored_now = db_datetime(timezone.now())
             removed = [pk for pk in before if pk not in after]
             if removed:
                 cursor.execute(
-                    "DELETE FROM cart_cartline WHERE cart_id = %s "
-                    f"AND product_id IN ({_marks(removed)})",
+                    sql("DELETE FROM {L} WHERE {L.cart} = %s AND {L.product} IN ", L=CartLine)
+                    + f"({marks(len(removed))})",
                     [cart_id, *removed],
                 )
             for product_id, quantity in after.items():
                 if product_id not in before:
                     cursor.execute(
-                        "INSERT INTO cart_cartline (cart_id, product_id, quantity, added_at) "
-                        "VALUES (%s, %s, %s, %s)",
-                        [cart_id, product_id, quantity, now],
+                        sql(
+                            "INSERT INTO {L} ({L.cart}, {L.product}, {L.quantity}, {L.added_at}) "
+                            "VALUES (%s, %s, %s, %s)",
+                            L=CartLine,
+                        ),
+                        [cart_id, product_id, quantity, stored_now],
                     )
                 elif before[product_id] != quantity:
                     cursor.execute(
-                        "UPDATE cart_cartline SET quantity = %s "
-                        "WHERE cart_id = %s AND product_id = %s",
+                        sql(
+                            "UPDATE {L} SET {L.quantity} = %s "
+                            "WHERE {L.cart} = %s AND {L.product} = %s",
+                            L=CartLine,
+                        ),
                         [quantity, cart_id, product_id],
                     )
             cursor.execute(
-                "UPDATE cart_cart SET version = version + 1, updated_at = %s WHERE id = %s",
-                [now, cart_id],
+                sql(
+                    "UPDATE {C} SET {C.version} = {C.version} + 1, {C.updated_at} = %s "
+                    "WHERE {C.pk} = %s",
+                    C=Cart,
+                ),
+                [stored_now, cart_id],
             )
             return CartContents(version + 1, after)
 
@@ -187,9 +231,13 @@ class DatabaseStore:
     def wishlist_get(self, user_id: int) -> WishlistContents:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT w.version, i.product_ref, i.product_name, i.product_slug "
-                "FROM wishlist_wishlist w LEFT JOIN wishlist_wishlistitem i ON i.wishlist_id = w.id "
-                "WHERE w.user_id = %s ORDER BY i.added_at DESC, i.id DESC",
+                sql(
+                    "SELECT w.{W.version}, i.{I.product_ref}, i.{I.product_name}, "
+                    "i.{I.product_slug} FROM {W} w LEFT JOIN {I} i ON i.{I.wishlist} = w.{W.pk} "
+                    "WHERE w.{W.user} = %s ORDER BY i.{I.added_at} DESC, i.{I.pk} DESC",
+                    W=Wishlist,
+                    I=WishlistItem,
+                ),
                 [user_id],
             )
             rows = cursor.fetchall()
@@ -204,10 +252,13 @@ class DatabaseStore:
         self, user_id: int, product_ids: Iterable[int], change: WishlistChange
     ) -> WishlistContents:
         with transaction.atomic(), connection.cursor() as cursor:
-            wishlist_id, version = _locked_row(cursor, "wishlist_wishlist", user_id)
+            wishlist_id, version = _locked_row(cursor, Wishlist, user_id)
             cursor.execute(
-                "SELECT product_ref, product_name, product_slug FROM wishlist_wishlistitem "
-                "WHERE wishlist_id = %s ORDER BY added_at DESC, id DESC",
+                sql(
+                    "SELECT {I.product_ref}, {I.product_name}, {I.product_slug} FROM {I} "
+                    "WHERE {I.wishlist} = %s ORDER BY {I.added_at} DESC, {I.pk} DESC",
+                    I=WishlistItem,
+                ),
                 [wishlist_id],
             )
             before = [WishlistEntry(int(ref), name, slug) for ref, name, slug in cursor.fetchall()]
@@ -219,8 +270,11 @@ class DatabaseStore:
             gone = [entry.product_id for entry in before if entry.product_id not in kept]
             if gone:
                 cursor.execute(
-                    "DELETE FROM wishlist_wishlistitem WHERE wishlist_id = %s "
-                    f"AND product_ref IN ({_marks(gone)})",
+                    sql(
+                        "DELETE FROM {I} WHERE {I.wishlist} = %s AND {I.product_ref} IN ",
+                        I=WishlistItem,
+                    )
+                    + f"({marks(len(gone))})",
                     [wishlist_id, *gone],
                 )
             existing = {entry.product_id for entry in before}
@@ -229,21 +283,28 @@ class DatabaseStore:
             now = timezone.now()
             for offset, entry in enumerate(added):  # oldest first, so "newest first" holds
                 cursor.execute(
-                    "INSERT INTO wishlist_wishlistitem "
-                    "(wishlist_id, product_id, product_ref, product_name, product_slug, added_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    sql(
+                        "INSERT INTO {I} ({I.wishlist}, {I.product}, {I.product_ref}, "
+                        "{I.product_name}, {I.product_slug}, {I.added_at}) "
+                        "VALUES (%s, %s, %s, %s, %s, %s)",
+                        I=WishlistItem,
+                    ),
                     [
                         wishlist_id,
                         entry.product_id if entry.product_id in live else None,
                         entry.product_id,
                         entry.name,
                         entry.slug,
-                        now + timedelta(microseconds=offset),
+                        db_datetime(now + timedelta(microseconds=offset)),
                     ],
                 )
             cursor.execute(
-                "UPDATE wishlist_wishlist SET version = version + 1, updated_at = %s WHERE id = %s",
-                [now, wishlist_id],
+                sql(
+                    "UPDATE {W} SET {W.version} = {W.version} + 1, {W.updated_at} = %s "
+                    "WHERE {W.pk} = %s",
+                    W=Wishlist,
+                ),
+                [db_datetime(now), wishlist_id],
             )
             return WishlistContents(version + 1, tuple(after))
 
@@ -265,7 +326,7 @@ def _take_each(
             if row is not None:
                 result[product_id] = int(row[0])
                 continue
-            cursor.execute("SELECT stock FROM catalog_product WHERE id = %s", [product_id])
+            cursor.execute(_stock_of(), [product_id])
             current = cursor.fetchone()
             short.append(
                 {
@@ -281,20 +342,58 @@ def _take_each(
     return result
 
 
-def _locked_row(cursor: CursorWrapper, table: str, user_id: int) -> tuple[int, int]:
+def _locked_row(
+    cursor: CursorWrapper, model: type[Cart | Wishlist], user_id: int
+) -> tuple[int, int]:
     """(id, version) of the user's cart/wishlist row, locked until the transaction ends, and
     created if missing. Racing first requests end up with one row: the insert ignores the
     conflict and both then lock the winner."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    select = f"SELECT id, version FROM {table} WHERE user_id = %s{lock}"
+    select = sql("SELECT {M.pk}, {M.version} FROM {M} WHERE {M.user} = %s", M=model) + lock
     cursor.execute(select, [user_id])
     row = cursor.fetchone()
     if row is None:
         cursor.execute(
-            f"INSERT INTO {table} (user_id, version, updated_at) VALUES (%s, 0, %s) "
-            "ON CONFLICT (user_id) DO NOTHING",
-            [user_id, timezone.now()],
+            sql(
+                "INSERT INTO {M} ({M.user}, {M.version}, {M.updated_at}) VALUES (%s, 0, %s) "
+                "ON CONFLICT ({M.user}) DO NOTHING",
+                M=model,
+            ),
+            [user_id, db_datetime(timezone.now())],
         )
         cursor.execute(select, [user_id])
         row = cursor.fetchone()
     return int(row[0]), int(row[1])
+
+
+@cache
+def _ledger_insert() -> tuple[str, tuple[Field, ...]]:
+    """The ledger half of the reservation statement, ``INSERT INTO <ledger> (<every column>)
+    SELECT … FROM taken RETURNING <resulting stock>``, and the ledger fields given as
+    parameters, in order. Built from the StockMovement model, the one list of its columns: a
+    column added to the ledger is written too, with its default unless the caller names it."""
+    # The ledger columns filled from the updated product row (the CTE named ``taken``).
+    from_taken = {"product": "pk", "product_name": "name", "resulting_stock": "stock"}
+    fields = tuple(f for f in StockMovement._meta.concrete_fields if not f.primary_key)
+    columns = ", ".join(column(StockMovement, f.name) for f in fields)
+    values = ", ".join(
+        f"taken.{column(Product, from_taken[f.name])}" if f.name in from_taken else "%s"
+        for f in fields
+    )
+    insert = (
+        f"INSERT INTO {table(StockMovement)} ({columns}) SELECT {values} FROM taken "
+        f"RETURNING {column(StockMovement, 'resulting_stock')}"
+    )
+    return insert, tuple(f for f in fields if f.name not in from_taken)
+
+
+def _ledger_values(fields: tuple[Field, ...], **given: Any) -> list[Any]:
+    """Parameters for ``_ledger_insert``: ``given`` (by attribute name, e.g. ``actor_id``)
+    prepared as the ORM prepares them, every other field's default."""
+    unknown = set(given) - {f.attname for f in fields}
+    if unknown:
+        raise TypeError(f"Not ledger fields: {sorted(unknown)}")
+    return [
+        f.get_db_prep_save(given[f.attname] if f.attname in given else f.get_default(), connection)
+        for f in fields
+    ]

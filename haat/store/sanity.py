@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from catalog.models import Product
 from haat.errors import InsufficientStock, ProductNotFound, StoreBusy
 from haat.store.base import (
     CartChange,
@@ -36,6 +37,7 @@ from haat.store.base import (
     WishlistContents,
     WishlistEntry,
 )
+from haat.store.sql import sql
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -417,7 +419,10 @@ def _mirror_stock(levels: Mapping[int, tuple[int, int]]) -> None:
     with connection.cursor() as cursor:
         for product_id, (stock, sequence) in levels.items():
             cursor.execute(
-                "UPDATE catalog_product SET stock = %s, store_sequence = %s "
-                "WHERE id = %s AND store_sequence < %s",
+                sql(
+                    "UPDATE {P} SET {P.stock} = %s, {P.store_sequence} = %s "
+                    "WHERE {P.pk} = %s AND {P.store_sequence} < %s",
+                    P=Product,
+                ),
                 [stock, sequence, product_id, sequence],
             )

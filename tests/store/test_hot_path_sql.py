@@ -1,0 +1,169 @@
+"""The database store's hand-written SQL writes rows the ORM cannot tell from its own: the same
+datetimes (SQLite stores them as text, so the text must match too), and the tables and
+columns the models name."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.forms.models import model_to_dict
+
+from cart.models import Cart, CartLine
+from catalog.models import StockMovement
+from catalog.services import stock_take
+from haat.store import database
+from haat.store.database import DatabaseStore
+from haat.store.sql import sql
+from wishlist.models import Wishlist, WishlistItem
+
+# An instant with microseconds and one without: SQLite writes the two as text of different
+# lengths, where a stray "+00:00" changes how they compare.
+INSTANTS = [
+    datetime(2026, 12, 1, 10, 40, 30, 123456, tzinfo=UTC),
+    datetime(2026, 12, 1, 10, 40, 30, tzinfo=UTC),
+]
+
+
+@pytest.fixture
+def store(settings, db) -> DatabaseStore:
+    settings.STORE_BACKEND = "database"
+    return DatabaseStore()
+
+
+@pytest.fixture
+def fresh_sql():
+    """The store builds each statement once; a test that changes _meta starts and ends clean."""
+    sql.cache_clear()
+    database._ledger_insert.cache_clear()
+    yield
+    sql.cache_clear()
+    database._ledger_insert.cache_clear()
+
+
+def frozen(instant: datetime):
+    return mock.patch("django.utils.timezone.now", return_value=instant)
+
+
+@pytest.mark.parametrize("instant", INSTANTS, ids=["microseconds", "whole-second"])
+def test_cart_rows_filter_and_sort_with_orm_rows(store, shopper, make_product, instant):
+    by_store, by_orm = make_product(), make_product()
+    with frozen(instant):
+        store.cart_update(shopper.pk, [by_store.pk], lambda lines, products: {by_store.pk: 1})
+        cart = Cart.objects.get(user=shopper)
+        CartLine.objects.create(cart=cart, product=by_orm, quantity=1)  # same instant, later id
+
+    lines = CartLine.objects.filter(cart=cart)
+    assert lines.get(product=by_store).added_at == instant
+    assert set(lines.filter(added_at=instant).values_list("product", flat=True)) == {
+        by_store.pk,
+        by_orm.pk,
+    }
+    assert not lines.filter(added_at__gt=instant).exists()
+    assert lines.filter(added_at__lte=instant).count() == 2
+    # Same instant: the id decides, for the ORM and for the store's own read alike.
+    assert list(lines.values_list("product", flat=True)) == [by_store.pk, by_orm.pk]
+    assert list(store.cart_get(shopper.pk).lines) == [by_store.pk, by_orm.pk]
+    assert Cart.objects.filter(user=shopper, updated_at=instant).exists()
+
+
+@pytest.mark.parametrize("instant", INSTANTS, ids=["microseconds", "whole-second"])
+def test_wishlist_rows_filter_and_sort_with_orm_rows(store, shopper, make_product, instant):
+    by_store, by_orm = make_product(), make_product()
+    with frozen(instant):
+        store.wishlist_update(
+            shopper.pk,
+            [by_store.pk],
+            lambda entries, products: [database.WishlistEntry(by_store.pk, "A", "a"), *entries],
+        )
+        wishlist = Wishlist.objects.get(user=shopper)
+        WishlistItem.objects.create(
+            wishlist=wishlist,
+            product=by_orm,
+            product_ref=by_orm.pk,
+            product_name="B",
+            product_slug="b",
+        )
+
+    items = WishlistItem.objects.filter(wishlist=wishlist)
+    assert items.get(product_ref=by_store.pk).added_at == instant
+    assert items.filter(added_at=instant).count() == 2
+    assert not items.filter(added_at__gt=instant).exists()
+    # Newest first; same instant: the higher id first.
+    assert list(items.values_list("product_ref", flat=True)) == [by_orm.pk, by_store.pk]
+    assert [e.product_id for e in store.wishlist_get(shopper.pk).items] == [by_orm.pk, by_store.pk]
+    assert Wishlist.objects.filter(user=shopper, updated_at=instant).exists()
+
+
+@pytest.mark.postgres
+def test_reservation_ledger_row_equals_the_orm_row(store, make_product, make_user):
+    """PostgreSQL writes the reservation's ledger row in the same statement as the stock
+    change; it must hold what the ORM would have written, column for column."""
+    product, actor = make_product(stock=5), make_user()
+    instant = INSTANTS[0]
+    with frozen(instant):
+        stock_take(quantities={product.pk: 2}, reason="reservation", reference="R-1", actor=actor)
+        by_orm = StockMovement.objects.create(
+            product=product,
+            product_name=product.name,
+            reason="reservation",
+            delta=-2,
+            resulting_stock=3,
+            actor=actor,
+            reference="R-1",
+        )
+    by_store = StockMovement.objects.exclude(pk=by_orm.pk).get(reason="reservation")
+    assert model_to_dict(by_store, exclude=["id"]) == model_to_dict(by_orm, exclude=["id"])
+    assert by_store.created_at == instant
+
+
+def test_statements_take_table_and_column_names_from_the_models(
+    store, shopper, make_product, fresh_sql
+):
+    """Rename the cart line table and a column in the database and in _meta only: the store
+    follows _meta, so its rows land in the renamed table and column."""
+    product = make_product()
+    quantity = CartLine._meta.get_field("quantity")
+    with connection.cursor() as cursor:
+        cursor.execute('ALTER TABLE "cart_cartline" RENAME TO "shop_cart_line"')
+        cursor.execute('ALTER TABLE "shop_cart_line" RENAME COLUMN "quantity" TO "how_many"')
+    with (
+        mock.patch.object(CartLine._meta, "db_table", "shop_cart_line"),
+        mock.patch.object(quantity, "column", "how_many"),
+    ):
+        store.cart_update(shopper.pk, [product.pk], lambda lines, products: {product.pk: 2})
+        store.cart_update(shopper.pk, [product.pk], lambda lines, products: {product.pk: 3})
+        assert store.cart_get(shopper.pk).lines == {product.pk: 3}
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT "product_id", "how_many" FROM "shop_cart_line"')
+        assert cursor.fetchall() == [(product.pk, 3)]
+
+
+@pytest.mark.postgres
+def test_ledger_statement_takes_names_from_the_model(store, make_product, fresh_sql):
+    product = make_product(stock=5)
+    reason = StockMovement._meta.get_field("reason")
+    with connection.cursor() as cursor:
+        cursor.execute('ALTER TABLE "catalog_stockmovement" RENAME TO "shop_ledger"')
+        cursor.execute('ALTER TABLE "shop_ledger" RENAME COLUMN "reason" TO "why"')
+    with (
+        mock.patch.object(StockMovement._meta, "db_table", "shop_ledger"),
+        mock.patch.object(reason, "column", "why"),
+    ):
+        assert store.stock_take_recorded(
+            {product.pk: 1}, reason="reservation", reference="R-2", actor_id=None
+        ) == {product.pk: 4}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT "why", "delta", "resulting_stock" FROM "shop_ledger" WHERE "reference" = %s',
+            ["R-2"],
+        )
+        assert cursor.fetchall() == [("reservation", -1, 4)]
+
+
+def test_ledger_values_refuse_an_unknown_field(fresh_sql):
+    _, fields = database._ledger_insert()
+    with pytest.raises(TypeError, match="staff"):
+        database._ledger_values(fields, staff=1)
