@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
-from accounts.models import User
 from catalog.models import Product, StockMovement
 from haat.errors import InvalidQuantity, ProductNotFound
 from haat.store import get_store
+
+if TYPE_CHECKING:  # accounts sits above catalog: only the type is needed here
+    from accounts.models import User
 
 
 def stock_adjust(

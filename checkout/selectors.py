@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from cart.services import validate_quantity
 from haat.errors import DomainError, InsufficientStock, ProductNotFound
 from haat.store import get_store
-from haat.validation import validate_total
+from haat.validation import validate_quantity, validate_total
 
 
 class EmptySelection(DomainError):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from checkout import services
 from checkout.forms import DeliveryForm
+from checkout.links import checkout_urls
 from checkout.selectors import QuantityLimitExceeded, checkout_preview
 from haat.errors import DomainError, InsufficientStock, InvalidInput
 from haat.forms import form_product_id, form_product_ids, form_quantity
@@ -32,15 +33,6 @@ def _selection(data: QueryDict) -> dict:
             )
         }
     return {"product_ids": form_product_ids(data.getlist("product_ids"))}
-
-
-def checkout_urls(request: HttpRequest) -> dict[str, str]:
-    success = request.build_absolute_uri(reverse("checkout:success"))
-    cancel = request.build_absolute_uri(reverse("checkout:cancel"))
-    return {
-        "success_url": f"{success}?order={{ORDER_ID}}&session_id={{CHECKOUT_SESSION_ID}}",
-        "cancel_url": f"{cancel}?order={{ORDER_ID}}",
-    }
 
 
 @require_POST

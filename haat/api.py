@@ -18,10 +18,10 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
+from accounts.selectors import shopper_state
 from cart.api import router as cart_router
 from checkout.api import router as checkout_router
 from haat.busy import store_busy_from
-from haat.context_processors import shopper_state
 from haat.errors import HTTP_ERRORS, DomainError, StoreBusy
 from haat.limits import RateLimited, rate_limited_response
 from haat.schemas import READ, answers, shopper_id

@@ -16,12 +16,11 @@ from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
-from catalog.models import ProductImage
 from haat.errors import InsufficientStock, ProductNotFound
 from haat.store.base import (
     CartChange,
@@ -32,13 +31,12 @@ from haat.store.base import (
     WishlistEntry,
 )
 
-_IMAGE_FIELD = ProductImage._meta.get_field("image")
-
 
 def _image_url(name: str | None) -> str:
+    # Product images are stored in the default storage (catalog.models.ProductImage.image).
     if not name:
         return ""
-    return FieldFile(ProductImage(), _IMAGE_FIELD, name).url
+    return default_storage.url(name)
 
 
 def _marks(values: Iterable[Any]) -> str:
