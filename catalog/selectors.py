@@ -1,4 +1,6 @@
-"""Reads for the catalogue. Availability is decided in exactly one place: ``availability``."""
+"""Reads for the catalogue. ``availability`` says how a product's stock looks to a shopper (its
+label, how many more may go in the cart); the cart, wishlist and product pages ask it. A
+checkout line's own check (per-order limit included) is ``checkout.selectors.CheckoutItem``."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Orders: what was bought, at which server-side prices, and where payment stands.
 
-An order's status only changes inside ``orders.services`` / ``checkout.services``, each change one
-transaction holding the order's row lock, so a webhook and the success page racing each other
-fulfil it once."""
+An order's status only changes inside ``checkout.services`` (``orders.services`` sends the order's
+mails), each change one transaction holding the order's row lock, so a webhook and the success
+page racing each other fulfil it once."""
 
 from __future__ import annotations
 
