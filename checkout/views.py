@@ -15,8 +15,8 @@ from checkout import services
 from checkout.forms import DeliveryForm
 from checkout.links import checkout_urls
 from checkout.selectors import QuantityLimitExceeded, checkout_preview
-from haat.errors import DomainError, InsufficientStock, InvalidInput
-from haat.forms import form_product_id, form_product_ids, form_quantity
+from haat.errors import DomainError, InsufficientStock, InvalidInput, message
+from haat.forms import form_order_id, form_product_id, form_product_ids, form_quantity
 from haat.http import signed_in_user_id
 from haat.limits import rate_limit
 from orders.models import Order
@@ -106,10 +106,10 @@ def success(request: HttpRequest) -> HttpResponse:
     payment event has not arrived yet."""
     try:
         order = order_get(
-            user_id=signed_in_user_id(request), order_id=form_product_id(request.GET.get("order"))
+            user_id=signed_in_user_id(request), order_id=form_order_id(request.GET.get("order"))
         )
     except DomainError:
-        messages.error(request, "We couldn't find that order.")
+        messages.error(request, message("order_not_found"))
         return redirect("orders:list")
     order = services.checkout_confirm(order=order)
     if order.status == order.Status.PAID:
@@ -136,7 +136,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     try:
         order = order_get(
-            user_id=signed_in_user_id(request), order_id=form_product_id(data.get("order"))
+            user_id=signed_in_user_id(request), order_id=form_order_id(data.get("order"))
         )
     except DomainError:
         return redirect("cart:page")

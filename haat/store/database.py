@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
-from haat.errors import InsufficientStock, ProductNotFound
+from haat.errors import InsufficientStock, ProductNotFound, ShortItem
 from haat.store.base import (
     CartChange,
     CartContents,
@@ -79,15 +79,14 @@ class DatabaseStore:
             )
             row = cursor.fetchone()
             if row is None:
-                cursor.execute("SELECT stock FROM catalog_product WHERE id = %s", [product_id])
+                cursor.execute(
+                    "SELECT name, stock FROM catalog_product WHERE id = %s", [product_id]
+                )
                 current = cursor.fetchone()
                 if current is None:
-                    raise ProductNotFound("This product does not exist.", product_id=product_id)
+                    raise ProductNotFound(product_id=product_id)
                 raise InsufficientStock(
-                    f"Only {current[0]} in stock; cannot take {-delta}.",
-                    product_id=product_id,
-                    requested=-delta,
-                    available=current[0],
+                    items=[ShortItem(product_id, str(current[0]), -delta, int(current[1]))]
                 )
             return str(row[0]), int(row[1])
 
@@ -253,7 +252,7 @@ def _take_each(
     transaction locks rows in the same order and two checkouts never deadlock. One product is
     one statement with nothing to undo; several are all or nothing. A refusal lists every
     short product."""
-    short: list[dict[str, int]] = []
+    short: list[ShortItem] = []
     result: dict[int, int] = {}
     block = transaction.atomic() if len(quantities) > 1 else nullcontext()
     with block, connection.cursor() as cursor:
@@ -263,19 +262,14 @@ def _take_each(
             if row is not None:
                 result[product_id] = int(row[0])
                 continue
-            cursor.execute("SELECT stock FROM catalog_product WHERE id = %s", [product_id])
+            cursor.execute("SELECT name, stock FROM catalog_product WHERE id = %s", [product_id])
             current = cursor.fetchone()
-            short.append(
-                {
-                    "product_id": product_id,
-                    "requested": wanted,
-                    "available": int(current[0]) if current else 0,
-                }
-            )
+            name, available = (str(current[0]), int(current[1])) if current else ("", 0)
+            short.append(ShortItem(product_id, name, wanted, available))
         if short and len(quantities) > 1:
             transaction.set_rollback(True)
     if short:
-        raise InsufficientStock("Not enough stock for some products.", lines=short)
+        raise InsufficientStock(items=short)
     return result
 
 
