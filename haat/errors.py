@@ -143,6 +143,17 @@ class DomainError(Exception):
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "details": self.details}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only __init__: pickling (background workers, processes) restores the state.
+        return (_restore, (type(self), dict(self.__dict__)))
+
+
+def _restore(cls: type[DomainError], state: dict[str, Any]) -> DomainError:
+    refusal = cls.__new__(cls)
+    Exception.__init__(refusal, state.get("message_key", cls.code))
+    refusal.__dict__.update(state)
+    return refusal
+
 
 @dataclass(frozen=True)
 class ShortItem:

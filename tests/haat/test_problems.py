@@ -4,6 +4,7 @@ details in one shape per code, whichever layer refused."""
 from __future__ import annotations
 
 import importlib
+import pickle
 
 import pytest
 from django.utils.functional import Promise
@@ -13,6 +14,7 @@ from catalog.services import stock_adjust, stock_take
 from checkout.selectors import LineProblem, checkout_preview
 from checkout.services import checkout_start
 from haat.errors import LINE_MESSAGES, MESSAGES, DomainError, InsufficientStock, ShortItem
+from haat.limits import RateLimited
 from haat.store import get_store
 from tests.api_helpers import assert_error, call
 
@@ -51,6 +53,14 @@ def test_every_refusal_has_a_translatable_message_in_the_catalogue():
 def test_a_refusal_without_a_catalogue_message_cannot_be_raised():
     with pytest.raises(KeyError):
         DomainError(message_key="no_such_message")
+
+
+def test_refusals_survive_pickling():
+    short = InsufficientStock(items=[ShortItem(1, "Mug", 3, 2)])
+    again = pickle.loads(pickle.dumps(short))  # noqa: S301 (bytes made here)
+    assert (again.code, again.details, again.message) == (short.code, short.details, short.message)
+    busy = pickle.loads(pickle.dumps(RateLimited(retry_after=30)))  # noqa: S301
+    assert busy.retry_after == 30 and busy.message == RateLimited(retry_after=30).message
 
 
 def _one_shape(refusal: InsufficientStock) -> list[dict]:
