@@ -19,7 +19,7 @@ from django.db.models import Max, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from haat.limits import RateLimited, rate_limited_response, wait_text
+from haat.limits import RateLimited, rate_limited_response
 
 
 def sign_in_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
@@ -67,11 +67,5 @@ def lockout_response(
     ).aggregate(latest=Max("attempt_time"))["latest"]
     remaining = cool_off if latest is None else latest + cool_off - timezone.now()
     seconds = max(1, int(remaining.total_seconds()))
-    refusal = RateLimited(
-        retry_after=seconds,
-        message=(
-            f"Too many sign-in attempts. Please wait {wait_text(seconds)} and try again, "
-            "or reset your password."
-        ),
-    )
+    refusal = RateLimited(retry_after=seconds, message_key="rate_limited.sign_in")
     return rate_limited_response(request, refusal)

@@ -61,7 +61,7 @@ def sign_up_pending(*, token: str) -> PendingSignUp:
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         pending = None
     if pending is None:
-        raise SignUpLinkInvalid("This link no longer works: it was already used or has expired.")
+        raise SignUpLinkInvalid()
     return pending
 
 
@@ -73,7 +73,7 @@ def sign_up_confirm(*, token: str) -> tuple[User, str]:
         # Locked, so two clicks on one link create one account; the second finds it gone.
         pending = PendingSignUp.objects.select_for_update().filter(pk=linked.pk).first()
         if pending is None:
-            raise SignUpLinkInvalid("This link was already used. Sign in with your new account.")
+            raise SignUpLinkInvalid(message_key="sign_up_link_invalid.used")
         PendingSignUp.objects.filter(email__iexact=pending.email).delete()
         user = User(
             email=pending.email, full_name=pending.full_name, password=pending.password_hash
@@ -82,9 +82,7 @@ def sign_up_confirm(*, token: str) -> tuple[User, str]:
             with transaction.atomic():
                 user.save()
         except IntegrityError:
-            raise EmailTaken(
-                "An account with this e-mail already exists. Sign in instead.", email=pending.email
-            ) from None
+            raise EmailTaken(email=pending.email) from None
         return user, pending.next_url
 
 

@@ -22,19 +22,8 @@ from accounts.services import (
     sign_up_request,
 )
 from haat.background import enqueue
+from haat.http import safe_next_url
 from haat.limits import rate_limit
-
-
-def safe_next_url(request: HttpRequest, fallback: str) -> str:
-    """The ``next`` parameter when it points back into this site, else ``fallback``."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    # Only a path from the root or a full URL: redirect() would read "0" or "cart" as the name
-    # of a URL pattern and fail.
-    if candidate.startswith(("/", "http://", "https://")) and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return fallback
 
 
 def clerk_page(request: HttpRequest, mode: str) -> HttpResponse:

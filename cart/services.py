@@ -7,7 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from catalog.availability import availability_of
-from haat.errors import InsufficientStock, NotInCart, ProductNotFound, ProductUnavailable
+from haat.errors import (
+    InsufficientStock,
+    NotInCart,
+    ProductNotFound,
+    ProductUnavailable,
+    ShortItem,
+)
 from haat.store import CartContents, ProductState, get_store
 from haat.validation import validate_quantity
 
@@ -15,16 +21,16 @@ from haat.validation import validate_quantity
 def _on_sale(products: Mapping[int, ProductState], product_id: int) -> ProductState:
     product = products.get(product_id)
     if product is None:
-        raise ProductNotFound("This product does not exist.", product_id=product_id)
+        raise ProductNotFound(product_id=product_id)
     if not product.is_published:
-        raise ProductUnavailable("This product is no longer on sale.", product_id=product_id)
+        raise ProductUnavailable(product_id=product_id)
     return product
 
 
 def cart_add_line(*, user_id: int, product_id: int, quantity: int) -> CartContents:
     """Add ``quantity`` to the product's line (creating it). The cart's total for the product
     may never exceed its stock; when it would, nothing changes and the refusal says how many
-    can still be added."""
+    there are."""
     quantity = validate_quantity(quantity)
 
     def change(lines: dict[int, int], products: Mapping[int, ProductState]) -> dict[int, int]:
@@ -32,19 +38,9 @@ def cart_add_line(*, user_id: int, product_id: int, quantity: int) -> CartConten
         in_cart = lines.get(product_id, 0)
         can_add = availability_of(stock=product.stock).addable(in_cart)
         if quantity > can_add:
-            if product.stock <= 0:
-                message = f"{product.name} is out of stock."
-            elif can_add == 0:
-                message = f"You already have all {product.stock} available in your cart."
-            else:
-                message = f"Only {can_add} more can be added (stock {product.stock}, in your cart {in_cart})."
+            # The line would hold in_cart + quantity; the refusal says how many there are.
             raise InsufficientStock(
-                message,
-                product_id=product_id,
-                requested=quantity,
-                in_cart=in_cart,
-                available=product.stock,
-                max_addable=can_add,
+                items=[ShortItem(product_id, product.name, in_cart + quantity, product.stock)]
             )
         lines[product_id] = in_cart + quantity
         return lines
@@ -58,15 +54,11 @@ def cart_set_quantity(*, user_id: int, product_id: int, quantity: int) -> CartCo
 
     def change(lines: dict[int, int], products: Mapping[int, ProductState]) -> dict[int, int]:
         if product_id not in lines:
-            raise NotInCart("This product is not in your cart.", product_id=product_id)
+            raise NotInCart(product_id=product_id)
         product = _on_sale(products, product_id)
         if quantity > product.stock:
             raise InsufficientStock(
-                f"Only {product.stock} of {product.name} in stock.",
-                product_id=product_id,
-                requested=quantity,
-                available=product.stock,
-                max_quantity=product.stock,
+                items=[ShortItem(product_id, product.name, quantity, product.stock)]
             )
         lines[product_id] = quantity
         return lines
@@ -77,7 +69,7 @@ def cart_set_quantity(*, user_id: int, product_id: int, quantity: int) -> CartCo
 def cart_remove_line(*, user_id: int, product_id: int) -> CartContents:
     def change(lines: dict[int, int], products: Mapping[int, ProductState]) -> dict[int, int]:
         if lines.pop(product_id, None) is None:
-            raise NotInCart("This product is not in your cart.", product_id=product_id)
+            raise NotInCart(product_id=product_id)
         return lines
 
     return get_store().cart_update(user_id, [], change)

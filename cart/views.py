@@ -12,13 +12,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import resume
-from accounts.views import safe_next_url
 from cart import selectors, services
 from catalog.models import Product
 from catalog.money import shop_currency
 from haat.errors import DomainError
 from haat.forms import form_product_id, form_product_ids, form_quantity
-from haat.http import is_htmx, signed_in_user_id
+from haat.http import is_htmx, safe_next_url, signed_in_user_id
 from haat.limits import rate_limit
 
 

@@ -137,5 +137,5 @@ def product_availability(*, product_id: int) -> Availability:
     against); a product that is not on sale is ``unavailable``."""
     product = get_store().products([product_id]).get(product_id)
     if product is None:
-        raise ProductNotFound("This product does not exist.", product_id=product_id)
+        raise ProductNotFound(product_id=product_id)
     return availability_of(stock=product.stock, is_published=product.is_published)

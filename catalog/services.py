@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
-from accounts.models import User
 from catalog.models import Product, StockMovement
 from haat.errors import InvalidQuantity, ProductNotFound
 from haat.store import get_store
+
+if TYPE_CHECKING:  # accounts sits above catalog: only the type is needed here
+    from accounts.models import User
 
 
 def stock_adjust(
@@ -26,7 +30,7 @@ def stock_adjust(
     ``InsufficientStock`` says how many units there are.
     """
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
-        raise InvalidQuantity("A stock change must be a non-zero whole number.", delta=delta)
+        raise InvalidQuantity(message_key="invalid_quantity.stock_change", delta=str(delta)[:20])
     if reason not in StockMovement.Reason.values:
         raise ValueError(f"Unknown stock movement reason {reason!r}")
     with transaction.atomic():
@@ -50,12 +54,12 @@ def stock_take(
 
     The store takes rows in ascending product id, so concurrent multi-product takes queue up
     instead of deadlocking. On refusal nothing changed and ``InsufficientStock`` lists every
-    short product (``details["lines"]``)."""
+    short product (``details["items"]``)."""
     if reason not in StockMovement.Reason.values:
         raise ValueError(f"Unknown stock movement reason {reason!r}")
     for quantity in quantities.values():
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-            raise InvalidQuantity("Quantities must be whole numbers of at least 1.")
+            raise InvalidQuantity(message_key="invalid_quantity.stock_take")
     store = get_store()
     recorded = store.stock_take_recorded(
         quantities, reason=reason, reference=reference, actor_id=actor.pk if actor else None

@@ -11,10 +11,10 @@ from ninja.decorators import decorate_view
 from pydantic import ConfigDict, Field, model_validator
 
 from checkout import services
-from checkout.forms import DELIVERY_RULES
+from checkout.delivery import DELIVERY_RULES
+from checkout.links import checkout_urls
 from checkout.selectors import EmptySelection, QuantityLimitExceeded
 from checkout.services import CheckoutInProgress, CheckoutReplaced
-from checkout.views import checkout_urls
 from haat.errors import InsufficientStock, InvalidQuantity, ProductNotFound, TotalTooLarge
 from haat.limits import rate_limit
 from haat.schemas import (

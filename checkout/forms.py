@@ -1,27 +1,12 @@
-"""The delivery details asked for on the checkout page. The same rules check the API's
-``delivery`` object (checkout.api), so both accept and refuse alike."""
+"""The delivery details asked for on the checkout page, checked by the rules in
+``checkout.delivery`` (the API's ``delivery`` object uses the same ones)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 
-from haat.validation import TextRule
-
-DELIVERY_RULES = {
-    "name": TextRule(max_length=150, too_short="Enter the recipient's name."),
-    "phone": TextRule(
-        max_length=32,
-        # Blanks around the number are allowed (pasted numbers); they are dropped when stored.
-        pattern=r"^ *\+?[0-9][0-9 \-]{6,18}[0-9] *$",
-        mismatch="Enter a mobile number the courier can call, e.g. 01712345678.",
-        normalise=str.strip,
-    ),
-    "address": TextRule(
-        max_length=500, min_visible=5, too_short="Enter the full address: house, road, area."
-    ),
-    "city": TextRule(max_length=80, too_short="Enter the city or area."),
-}
+from checkout.delivery import DELIVERY_RULES
 
 
 def _field(name: str, label: str, widget: forms.Widget) -> forms.CharField:

@@ -4,15 +4,15 @@ checked against current stock. Prices always come from the store, never from the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property
 
 from django.conf import settings
 
-from cart.services import validate_quantity
 from catalog.availability import UNAVAILABLE, Availability, availability_of
-from haat.errors import DomainError, InsufficientStock, ProductNotFound
+from haat.errors import LINE_MESSAGES, DomainError, InsufficientStock, ProductNotFound, ShortItem
 from haat.store import get_store
-from haat.validation import validate_total
+from haat.validation import validate_quantity, validate_total
 
 
 class EmptySelection(DomainError):
@@ -27,6 +27,14 @@ class QuantityLimitExceeded(DomainError):
 
     code = "quantity_limit_exceeded"
     http_status = 409
+
+
+class LineProblem(StrEnum):
+    """Why one line of a checkout cannot be bought as it is (its message: haat.errors)."""
+
+    UNAVAILABLE = "unavailable"  # removed or unpublished
+    OVER_LIMIT = "over_limit"  # more than one order may hold
+    SHORT = "short"  # more than there is
 
 
 @dataclass(frozen=True)
@@ -51,14 +59,25 @@ class CheckoutItem:
         return self.availability.max_quantity
 
     @property
-    def problem(self) -> str:
+    def problem(self) -> LineProblem | None:
         if self.availability.code == UNAVAILABLE:
-            return "unavailable"
+            return LineProblem.UNAVAILABLE
         if self.quantity > self.limit:
-            return "over_limit"
+            return LineProblem.OVER_LIMIT
         if self.availability.short_by(self.quantity):
-            return "short"
-        return ""
+            return LineProblem.SHORT
+        return None
+
+    @property
+    def problem_message(self) -> str:
+        if self.problem is None:
+            return ""
+        return str(LINE_MESSAGES[self.problem]) % {
+            "name": self.name,
+            "quantity": self.quantity,
+            "limit": self.limit,
+            "available": self.available,
+        }
 
     @property
     def line_total_minor(self) -> int:
@@ -84,7 +103,7 @@ class CheckoutPreview:
 
     @property
     def problems(self) -> list[CheckoutItem]:
-        return [item for item in self.items if item.problem]
+        return [item for item in self.items if item.problem is not None]
 
     @property
     def quantities(self) -> dict[int, int]:
@@ -105,11 +124,11 @@ def checkout_preview(
         lines = store.cart_get(user_id).lines
         wanted = {pid: lines[pid] for pid in dict.fromkeys(product_ids or []) if pid in lines}
     if not wanted:
-        raise EmptySelection("Choose at least one item to check out.")
+        raise EmptySelection()
     limit = settings.CHECKOUT_MAX_UNITS_PER_PRODUCT
     products = store.products(wanted)
     if buy_now is not None and buy_now[0] not in products:
-        raise ProductNotFound("That product could not be found.", product_id=buy_now[0])
+        raise ProductNotFound(product_id=buy_now[0])
     items = []
     for product_id, quantity in wanted.items():
         product = products.get(product_id)
@@ -134,22 +153,17 @@ def checkout_preview(
     return CheckoutPreview(items, buy_now is not None)
 
 
-def insufficient_stock(items: list[dict[str, object]]) -> InsufficientStock:
-    """The refusal of a checkout some of whose lines are short or unavailable."""
-    return InsufficientStock(
-        "Some items are not available in the quantity you asked for. Nothing was reserved.",
-        items=items,
-    )
+# A checkout's refusal for stock names no product: the review page lists each short line.
+CHECKOUT_SHORT = "insufficient_stock"
 
 
 def checkout_refusal(preview: CheckoutPreview) -> DomainError | None:
     """Why this checkout may not be placed, itemised; None when it may. Lines over the
     per-order limit are refused first: no amount of stock would make them acceptable."""
-    over = [item for item in preview.problems if item.problem == "over_limit"]
+    over = [item for item in preview.problems if item.problem == LineProblem.OVER_LIMIT]
     if over:
         return QuantityLimitExceeded(
-            f"One order can hold at most {over[0].limit} units of a product. "
-            "Lower the quantity; nothing was reserved.",
+            limit=over[0].limit,
             items=[
                 {
                     "product_id": item.product_id,
@@ -161,15 +175,11 @@ def checkout_refusal(preview: CheckoutPreview) -> DomainError | None:
             ],
         )
     if preview.problems:
-        return insufficient_stock(
-            [
-                {
-                    "product_id": item.product_id,
-                    "name": item.name,
-                    "requested": item.quantity,
-                    "available": item.available,
-                }
+        return InsufficientStock(
+            items=[
+                ShortItem(item.product_id, item.name, item.quantity, item.available)
                 for item in preview.problems
-            ]
+            ],
+            message_key=CHECKOUT_SHORT,
         )
     return None

@@ -25,10 +25,10 @@ from catalog.models import Product, StockMovement
 from catalog.services import stock_return, stock_take
 from checkout.models import Reservation
 from checkout.selectors import (
+    CHECKOUT_SHORT,
     CheckoutPreview,
     checkout_preview,
     checkout_refusal,
-    insufficient_stock,
 )
 from haat import metrics
 from haat.errors import DomainError, InsufficientStock
@@ -106,20 +106,11 @@ def checkout_start(
     if isinstance(refused, InsufficientStock):
         # Someone else took the units between the re-check and the reservation.
         metrics.count_now(metrics.CHECKOUTS, outcome="refused")
-        names = {item.product_id: item.name for item in preview.items}
-        raise insufficient_stock(
-            [
-                {**line, "name": names.get(line["product_id"], "")}
-                for line in refused.details.get("lines", [])
-            ]
-        )
+        raise InsufficientStock(items=refused.items, message_key=CHECKOUT_SHORT)
     if order is None:
         # Only the one-active-reservation constraint refuses this way: another checkout of this
         # shopper got in without seeing this one.
-        raise CheckoutInProgress(
-            "Another checkout of yours is holding items right now. Nothing was reserved; "
-            "please try again in a moment."
-        )
+        raise CheckoutInProgress()
 
     metrics.count(metrics.RESERVATIONS, event="made")
     order_id = order.pk
@@ -149,9 +140,7 @@ def checkout_start(
         order.save(update_fields=["payment_session_id", "payment_url", "updated_at"])
     if order.status != Order.Status.PENDING:
         gateway.expire_session(session.id)
-        raise CheckoutReplaced(
-            "A newer checkout of yours replaced this one; it holds your items now."
-        )
+        raise CheckoutReplaced()
     metrics.count(metrics.CHECKOUTS, outcome="started")
     return order
 
@@ -525,14 +514,16 @@ def _session_state(order: Order) -> SessionState:
         gateway = get_gateway(order.gateway)
     except ImproperlyConfigured as error:  # e.g. Stripe's keys were removed since
         raise GatewayError(
-            "The order's payment gateway is not configured.", error=str(error)
+            reason="The order's payment gateway is not configured.", error=str(error)
         ) from error
     state = gateway.retrieve_session(order.payment_session_id)
     if state.status == "open" and state.payment_status != "paid":
         gateway.expire_session(order.payment_session_id)
         state = gateway.retrieve_session(order.payment_session_id)
     if state.order_id is not None and state.order_id != order.pk:
-        raise GatewayError("The payment session belongs to another order.", order_id=order.pk)
+        raise GatewayError(
+            reason="The payment session belongs to another order.", order_id=order.pk
+        )
     return state
 
 

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from checkout import services
 from checkout.forms import DeliveryForm
+from checkout.links import checkout_urls
 from checkout.selectors import QuantityLimitExceeded, checkout_preview
-from haat.errors import DomainError, InsufficientStock, InvalidInput
-from haat.forms import form_product_id, form_product_ids, form_quantity
+from haat.errors import DomainError, InsufficientStock, InvalidInput, message
+from haat.forms import form_order_id, form_product_id, form_product_ids, form_quantity
 from haat.http import signed_in_user_id
 from haat.limits import rate_limit
 from orders.models import Order, OrderEvent
@@ -33,15 +34,6 @@ def _selection(data: QueryDict) -> dict:
             )
         }
     return {"product_ids": form_product_ids(data.getlist("product_ids"))}
-
-
-def checkout_urls(request: HttpRequest) -> dict[str, str]:
-    success = request.build_absolute_uri(reverse("checkout:success"))
-    cancel = request.build_absolute_uri(reverse("checkout:cancel"))
-    return {
-        "success_url": f"{success}?order={{ORDER_ID}}&session_id={{CHECKOUT_SESSION_ID}}",
-        "cancel_url": f"{cancel}?order={{ORDER_ID}}",
-    }
 
 
 @require_POST
@@ -115,10 +107,10 @@ def success(request: HttpRequest) -> HttpResponse:
     payment event has not arrived yet."""
     try:
         order = order_get(
-            user_id=signed_in_user_id(request), order_id=form_product_id(request.GET.get("order"))
+            user_id=signed_in_user_id(request), order_id=form_order_id(request.GET.get("order"))
         )
     except DomainError:
-        messages.error(request, "We couldn't find that order.")
+        messages.error(request, message("order_not_found"))
         return redirect("orders:list")
     order = services.checkout_confirm(order=order)
     if order.status == order.Status.PAID:
@@ -145,7 +137,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     try:
         order = order_get(
-            user_id=signed_in_user_id(request), order_id=form_product_id(data.get("order"))
+            user_id=signed_in_user_id(request), order_id=form_order_id(data.get("order"))
         )
     except DomainError:
         return redirect("cart:page")

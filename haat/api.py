@@ -1,8 +1,9 @@
 """Haat's JSON API (django-ninja): session auth with CSRF, OpenAPI at /api/openapi.json.
 
 Every refusal leaves here as ``{"code", "message", "details"}``: domain errors carry their own
-code and status; validation, authentication and parsing failures are mapped below, in this one
-place.
+code, status and details; validation, authentication and parsing failures are mapped below, in
+this one place, by their type (never by their wording). Messages come from the catalogue in
+``haat.errors``.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
+from accounts.selectors import shopper_state
 from cart.api import router as cart_router
 from catalog.api import router as catalog_router
 from checkout.api import router as checkout_router
 from haat.busy import store_busy_from
-from haat.context_processors import shopper_state
-from haat.errors import HTTP_ERRORS, DomainError, StoreBusy
+from haat.errors import HTTP_ERRORS, DomainError, StoreBusy, message
 from haat.limits import RateLimited, rate_limited_response
 from haat.schemas import READ, answers, shopper_id
 from haat.validation import quantity_message
@@ -42,11 +43,18 @@ api = NinjaAPI(
 )
 
 
+# Pydantic's error types for a body that is not JSON (or not a JSON document at all).
+JSON_ERROR_TYPES = {"json_invalid", "json_type"}
+
+
 def _error(
-    request: HttpRequest, status: int, code: str, message: str, **details: Any
+    request: HttpRequest, status: int, code: str, text: Any = None, **details: Any
 ) -> HttpResponse:
+    """The answer ``{code, message, details}``; the message is the catalogue's for ``code``
+    unless ``text`` is given."""
+    text = message(code) if text is None else str(text)
     return api.create_response(
-        request, {"code": code, "message": message, "details": details}, status=status
+        request, {"code": code, "message": text, "details": details}, status=status
     )
 
 
@@ -79,33 +87,32 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         problems.append({"field": ".".join(location) or "body", "problem": error.get("msg", "")})
     fields = {problem["field"] for problem in problems}
     if fields and all(field.endswith("quantity") for field in fields):
-        code, message = "invalid_quantity", quantity_message()
-    elif any(problem["problem"].startswith("JSON") for problem in problems):
-        code, message = "malformed_json", "The request body is not valid JSON."
-    else:
-        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
-        code, message = "invalid_request", f"The request is not valid ({summary})."
-    return _error(request, 400, code, message, errors=problems)
+        return _error(request, 400, "invalid_quantity", quantity_message(), errors=problems)
+    if any(error.get("type") in JSON_ERROR_TYPES for error in exc.errors):
+        return _error(request, 400, "malformed_json", errors=problems)
+    summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
+    text = message("invalid_request.fields", summary=summary)
+    return _error(request, 400, "invalid_request", text, errors=problems)
 
 
 @api.exception_handler(json.JSONDecodeError)
 def _malformed_json(request: HttpRequest, exc: json.JSONDecodeError) -> HttpResponse:
-    return _error(request, 400, "malformed_json", "The request body is not valid JSON.")
+    return _error(request, 400, "malformed_json")
 
 
 @api.exception_handler(AuthenticationError)
 def _not_signed_in(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "not_authenticated", "Sign in to use your cart and wishlist.")
+    return _error(request, 401, "not_authenticated")
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    if exc.status_code == 400 and "parse request body" in str(exc):
-        return _error(request, 400, "malformed_json", "The request body is not valid JSON.")
-    if exc.status_code == 403:
-        return _error(
-            request, 403, "csrf_failed", "Security check failed: reload the page and try again."
-        )
+    # django-ninja raises HttpError(400) from the parser's own error for a body it cannot read
+    # (json.JSONDecodeError, UnicodeDecodeError: both ValueErrors).
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        return _error(request, 400, "malformed_json")
+    if exc.status_code == 403:  # the only 403 django-ninja raises here: session auth's CSRF
+        return _error(request, 403, "csrf_failed")
     return _error(request, exc.status_code, "http_error", str(exc))
 
 

@@ -11,28 +11,10 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from cart.selectors import cart_contents
+from accounts.selectors import shopper_state
 from catalog.money import shop_currency
 from catalog.selectors import category_list
 from haat.validation import quantity_message
-from wishlist.selectors import wishlist_contents
-
-
-def shopper_state(user_id: int) -> dict[str, Any]:
-    """The same compact state as ``GET /api/state``."""
-    cart = cart_contents(user_id=user_id)
-    wishlist = wishlist_contents(user_id=user_id)
-    return {
-        "cart": {str(pk): quantity for pk, quantity in cart.lines.items()},
-        "wishlist": wishlist.product_ids,
-        "cart_count": cart.count,
-        "cart_lines": len(cart.lines),
-        "wishlist_count": len(wishlist.items),
-        "cart_version": cart.version,
-        "wishlist_version": wishlist.version,
-        # Both versions only ever grow, so their sum changes on every change of either.
-        "version": cart.version + wishlist.version,
-    }
 
 
 def request_shopper_state(request: HttpRequest) -> dict[str, Any] | None:

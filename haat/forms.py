@@ -9,12 +9,15 @@ from collections.abc import Iterable
 
 from haat.validation import clean_text, parse_id, parse_quantity
 
-PRODUCT_NOT_FOUND = "That product could not be found."
 SEARCH_MAX_LENGTH = 100
 
 
 def form_product_id(value: object) -> int:
-    return parse_id(value, message=PRODUCT_NOT_FOUND)
+    return parse_id(value, message_key="invalid_product_id")
+
+
+def form_order_id(value: object) -> int:
+    return parse_id(value, message_key="invalid_order_id")
 
 
 def form_quantity(value: object) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def signed_in_user_id(request: HttpRequest) -> int:
@@ -15,3 +16,15 @@ def signed_in_user_id(request: HttpRequest) -> int:
 
 def is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
+
+
+def safe_next_url(request: HttpRequest, fallback: str) -> str:
+    """The ``next`` parameter when it points back into this site, else ``fallback``."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    # Only a path from the root or a full URL: redirect() would read "0" or "cart" as the name
+    # of a URL pattern and fail.
+    if candidate.startswith(("/", "http://", "https://")) and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback

@@ -33,13 +33,13 @@ class RateLimited(DomainError):
     code = "rate_limited"
     http_status = 429
 
-    def __init__(self, retry_after: int, message: str = "") -> None:
+    def __init__(self, retry_after: int, message_key: str = "") -> None:
         retry_after = max(1, int(retry_after))
-        super().__init__(
-            message or f"Too many requests. Please wait {wait_text(retry_after)} and try again.",
-            retry_after=retry_after,
-        )
+        super().__init__(message_key=message_key, retry_after=retry_after)
         self.retry_after = retry_after
+
+    def message_values(self) -> dict[str, object]:
+        return {"wait": wait_text(self.retry_after)}
 
 
 def wait_text(seconds: int) -> str:

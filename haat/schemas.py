@@ -36,7 +36,10 @@ def _path_id(value: object) -> object:
 
 # The bounds come before the parsers, so they wrap the bounded type (and reach the document).
 ProductId = Annotated[StrictInt, Field(ge=1, le=MAX_ID), BeforeValidator(_whole_number)]
-PathProductId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_path_id)]
+PathId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_path_id)]
+# One id rule, named for what the id names.
+PathProductId = PathId
+PathOrderId = PathId
 Quantity = Annotated[
     StrictInt,
     Field(ge=1, le=settings.CART_MAX_LINE_QUANTITY, description=quantity_message()),

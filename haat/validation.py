@@ -2,8 +2,9 @@
 
 HTML forms (``haat.forms``, the apps' Django forms) and the API's schemas (``haat.schemas``)
 both use these, and the OpenAPI document shows the same bounds and patterns, so a value is
-accepted or refused alike everywhere. A refusal raises ``InvalidInput`` (or a subclass) with a
-message meant for the shopper; nothing has been changed when it is raised.
+accepted or refused alike everywhere. A refusal raises ``InvalidInput`` (or a subclass): its
+message is a field rule's own wording or the catalogue's (``haat.errors.MESSAGES``); nothing
+has been changed when it is raised.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from haat.errors import InvalidInput, InvalidQuantity, TotalTooLarge
+from haat.errors import InvalidInput, InvalidQuantity, TotalTooLarge, message
 
 # Ids are positive 64-bit integers (PostgreSQL's bigint); longer numbers cannot name anything.
 MAX_ID = 2**63 - 1
@@ -91,22 +92,27 @@ def clean_text(value: object, *, max_length: int, what: str) -> str:
     """A free-text parameter (e.g. a search) checked against the text rule and its length."""
     text = "" if value is None else str(value)
     if len(text) > max_length:
-        raise InvalidInput(f"{what} can be at most {max_length} characters.", length=len(text))
+        raise InvalidInput(
+            message_key="invalid_request.too_long",
+            what=what,
+            max_length=max_length,
+            length=len(text),
+        )
     problem = text_problem(text)
     if problem:
-        raise InvalidInput(problem)
+        raise InvalidInput(problem=problem)
     return text
 
 
 def quantity_message() -> str:
-    return f"Quantity must be a whole number from 1 to {settings.CART_MAX_LINE_QUANTITY}."
+    return message("invalid_quantity", max_quantity=settings.CART_MAX_LINE_QUANTITY)
 
 
 def validate_quantity(quantity: object) -> int:
     """A line's quantity: a whole number from 1 to CART_MAX_LINE_QUANTITY."""
     limit = settings.CART_MAX_LINE_QUANTITY
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= limit:
-        raise InvalidQuantity(quantity_message(), quantity=str(quantity)[:20])
+        raise InvalidQuantity(quantity=str(quantity)[:20], max_quantity=limit)
     return quantity
 
 
@@ -114,15 +120,16 @@ def parse_quantity(value: object) -> int:
     """A quantity typed into a form: ASCII digits only, then the quantity rule."""
     text = "" if value is None else str(value).strip()
     if not _QUANTITY_TEXT.fullmatch(text):
-        raise InvalidQuantity(quantity_message(), quantity=text[:20])
+        raise InvalidQuantity(quantity=text[:20], max_quantity=settings.CART_MAX_LINE_QUANTITY)
     return validate_quantity(int(text))
 
 
-def parse_id(value: object, *, message: str) -> int:
-    """An id sent as text: ASCII digits naming a positive 64-bit integer."""
+def parse_id(value: object, *, message_key: str) -> int:
+    """An id sent as text: ASCII digits naming a positive 64-bit integer. ``message_key`` says
+    what the id names (``invalid_product_id``, ``invalid_order_id``)."""
     text = "" if value is None else str(value).strip()
     if not ID_DIGITS.fullmatch(text) or not 1 <= int(text) <= MAX_ID:
-        raise InvalidInput(message, value=text[:20])
+        raise InvalidInput(message_key=message_key, value=text[:20])
     return int(text)
 
 
@@ -130,9 +137,5 @@ def validate_total(total_minor: int) -> int:
     """An order's total must fit the database (a bigint of minor units): beyond it the order
     could not be written, so the checkout is refused before anything is."""
     if total_minor > MAX_MONEY:
-        raise TotalTooLarge(
-            "This order's total is more than the shop can take in one order. "
-            "Buy fewer at once, or split it into several orders.",
-            total_minor=str(total_minor),
-        )
+        raise TotalTooLarge(total_minor=str(total_minor))
     return total_minor

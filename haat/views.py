@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from haat.errors import InvalidInput
+from haat.errors import InvalidInput, message
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -16,11 +16,11 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     a bad Host header…): say what was wrong, offer the way back. Nothing was changed."""
     status = 413 if isinstance(exception, RequestDataTooBig) else 400
     if isinstance(exception, InvalidInput):
-        message = exception.message
+        text = exception.message
     elif status == 413:
-        message = "That was more data than the shop accepts in one request."
+        text = message("payload_too_large.page")
     else:
-        message = "The request could not be understood."
+        text = message("invalid_request")
     try:
         hosts = {request.get_host()}
     except DisallowedHost:
@@ -30,4 +30,4 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         back, allowed_hosts=hosts, require_https=request.is_secure()
     ):
         back = ""  # back into this shop only, never to another site
-    return render(request, "400.html", {"message": message, "back_url": back}, status=status)
+    return render(request, "400.html", {"message": text, "back_url": back}, status=status)

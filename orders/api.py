@@ -13,7 +13,7 @@ from haat.schemas import (
     INVALID_REQUEST,
     READ,
     Money,
-    PathProductId,
+    PathOrderId,
     answers,
     money,
     refusal,
@@ -78,5 +78,5 @@ def orders_list(request: HttpRequest) -> list[dict[str, Any]]:
     **answers(OrderOut, *READ, INVALID_REQUEST, refusal(OrderNotFound)),
     summary="One of the shopper's orders",
 )
-def orders_get(request: HttpRequest, order_id: Path[PathProductId]) -> dict[str, Any]:
+def orders_get(request: HttpRequest, order_id: Path[PathOrderId]) -> dict[str, Any]:
     return _order(selectors.order_get(user_id=shopper_id(request), order_id=order_id))

@@ -27,7 +27,7 @@ def order_list(*, user_id: int) -> list[Order]:
 def order_get(*, user_id: int, order_id: int) -> Order:
     order = _orders(user_id).filter(pk=order_id).first()
     if order is None:
-        raise OrderNotFound("Order not found.", order_id=order_id)
+        raise OrderNotFound(order_id=order_id)
     return order
 
 

@@ -26,20 +26,12 @@ def _webhook(request: HttpRequest, gateway_name: str) -> HttpResponse:
             signature=request.headers.get("Stripe-Signature", ""),
         )
     except InvalidSignature as error:
-        log.warning("Rejected %s webhook: %s", gateway_name, error)
-        return JsonResponse(
-            {
-                "code": "invalid_signature",
-                "message": "Signature verification failed.",
-                "details": {},
-            },
-            status=400,
-        )
+        log.warning("Rejected %s webhook: %s", gateway_name, error.details.get("reason"))
+        # Which check failed stays in the log: the answer does not help a forger.
+        return JsonResponse({**error.as_dict(), "details": {}}, status=error.http_status)
     except MalformedEvent as error:
         log.warning("Rejected malformed %s webhook: %s", gateway_name, error)
-        return JsonResponse(
-            {"code": "malformed_event", "message": str(error), "details": {}}, status=400
-        )
+        return JsonResponse(error.as_dict(), status=error.http_status)
     return JsonResponse({"received": True, "outcome": outcome.value})
 
 

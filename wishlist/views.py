@@ -11,11 +11,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import resume
-from accounts.views import safe_next_url
 from catalog.models import Product
 from haat.errors import DomainError
 from haat.forms import form_product_id
-from haat.http import signed_in_user_id
+from haat.http import safe_next_url, signed_in_user_id
 from haat.limits import rate_limit
 from wishlist import selectors, services
 

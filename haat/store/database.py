@@ -19,15 +19,15 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Field
-from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from cart.models import Cart, CartLine
 from catalog.models import Product, ProductImage, StockMovement
-from haat.errors import InsufficientStock, ProductNotFound
+from haat.errors import InsufficientStock, ProductNotFound, ShortItem
 from haat.store.base import (
     CartChange,
     CartContents,
@@ -39,18 +39,17 @@ from haat.store.base import (
 from haat.store.sql import column, db_datetime, marks, sql, table
 from wishlist.models import Wishlist, WishlistItem
 
-_IMAGE_FIELD = ProductImage._meta.get_field("image")
-
 
 def _image_url(name: str | None) -> str:
+    # Product images are stored in the default storage (catalog.models.ProductImage.image).
     if not name:
         return ""
-    return FieldFile(ProductImage(), _IMAGE_FIELD, name).url
+    return default_storage.url(name)
 
 
 def _stock_of() -> str:
-    """A product's current stock (to explain a refusal)."""
-    return sql("SELECT {P.stock} FROM {P} WHERE {P.pk} = %s", P=Product)
+    """A product's name and current stock (to explain a refusal)."""
+    return sql("SELECT {P.name}, {P.stock} FROM {P} WHERE {P.pk} = %s", P=Product)
 
 
 class DatabaseStore:
@@ -100,12 +99,9 @@ class DatabaseStore:
                 cursor.execute(_stock_of(), [product_id])
                 current = cursor.fetchone()
                 if current is None:
-                    raise ProductNotFound("This product does not exist.", product_id=product_id)
+                    raise ProductNotFound(product_id=product_id)
                 raise InsufficientStock(
-                    f"Only {current[0]} in stock; cannot take {-delta}.",
-                    product_id=product_id,
-                    requested=-delta,
-                    available=current[0],
+                    items=[ShortItem(product_id, str(current[0]), -delta, int(current[1]))]
                 )
             return str(row[0]), int(row[1])
 
@@ -316,7 +312,7 @@ def _take_each(
     transaction locks rows in the same order and two checkouts never deadlock. One product is
     one statement with nothing to undo; several are all or nothing. A refusal lists every
     short product."""
-    short: list[dict[str, int]] = []
+    short: list[ShortItem] = []
     result: dict[int, int] = {}
     block = transaction.atomic() if len(quantities) > 1 else nullcontext()
     with block, connection.cursor() as cursor:
@@ -328,17 +324,12 @@ def _take_each(
                 continue
             cursor.execute(_stock_of(), [product_id])
             current = cursor.fetchone()
-            short.append(
-                {
-                    "product_id": product_id,
-                    "requested": wanted,
-                    "available": int(current[0]) if current else 0,
-                }
-            )
+            name, available = (str(current[0]), int(current[1])) if current else ("", 0)
+            short.append(ShortItem(product_id, name, wanted, available))
         if short and len(quantities) > 1:
             transaction.set_rollback(True)
     if short:
-        raise InsufficientStock("Not enough stock for some products.", lines=short)
+        raise InsufficientStock(items=short)
     return result
 
 

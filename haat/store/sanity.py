@@ -28,7 +28,7 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Product
-from haat.errors import InsufficientStock, ProductNotFound, StoreBusy
+from haat.errors import InsufficientStock, ProductNotFound, ShortItem, StoreBusy
 from haat.store.base import (
     CartChange,
     CartContents,
@@ -194,14 +194,11 @@ class SanityStore:
                 product_doc_id(product_id)
             )
             if doc is None:
-                raise ProductNotFound("This product does not exist.", product_id=product_id)
+                raise ProductNotFound(product_id=product_id)
             stock = int(doc.get("stock", 0))
             if stock + delta < 0:
                 raise InsufficientStock(
-                    f"Only {stock} in stock; cannot take {-delta}.",
-                    product_id=product_id,
-                    requested=-delta,
-                    available=stock,
+                    items=[ShortItem(product_id, str(doc.get("name", "")), -delta, stock)]
                 )
             self.client.mutate(
                 [
@@ -230,15 +227,10 @@ class SanityStore:
                 doc = docs.get(product_doc_id(product_id))
                 available = int(doc.get("stock", 0)) if doc else 0
                 if available < quantities[product_id]:
-                    short.append(
-                        {
-                            "product_id": product_id,
-                            "requested": quantities[product_id],
-                            "available": available,
-                        }
-                    )
+                    name = str(doc.get("name", "")) if doc else ""
+                    short.append(ShortItem(product_id, name, quantities[product_id], available))
             if short:
-                raise InsufficientStock("Not enough stock for some products.", lines=short)
+                raise InsufficientStock(items=short)
             # One transaction for all products: every revision must still match, or none moves.
             self.client.mutate(
                 [

@@ -18,19 +18,30 @@ if TYPE_CHECKING:
 
 
 class GatewayError(DomainError):
-    """The payment provider could not be reached or refused the request."""
+    """The payment provider could not be reached or refused the request. ``reason`` (details)
+    says what failed, for the logs; shoppers see the catalogue's message."""
 
     code = "payment_unavailable"
     http_status = 502
 
+    def __str__(self) -> str:
+        reason = self.details.get("reason")
+        return f"{self.message} ({reason})" if reason else self.message
 
-class InvalidSignature(Exception):
-    """A webhook whose signature is missing, wrong or too old."""
+
+class InvalidSignature(DomainError):
+    """A webhook whose signature is missing, wrong or too old (``reason``: which)."""
+
+    code = "invalid_signature"
+    http_status = 400
 
 
-class MalformedEvent(Exception):
+class MalformedEvent(DomainError):
     """A correctly signed webhook whose body is not an event Haat can read (not a JSON object,
-    no id, no or odd type, ``data.object`` not an object, odd metadata or amounts)."""
+    no id, no or odd type, ``data.object`` not an object, odd metadata or amounts): ``reason``."""
+
+    code = "malformed_event"
+    http_status = 400
 
 
 @dataclass(frozen=True)
@@ -96,44 +107,44 @@ def parse_stripe_event(payload: bytes, signature: str, secret: str) -> PaymentEv
     Raises ``InvalidSignature`` when the signature does not hold, ``MalformedEvent`` when it
     does but the body is not a readable event."""
     if not secret:
-        raise InvalidSignature("No webhook secret is configured.")
+        raise InvalidSignature(reason="No webhook secret is configured.")
     try:
         stripe.WebhookSignature.verify_header(
             payload, signature or "", secret, stripe.Webhook.DEFAULT_TOLERANCE
         )
     except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
-        raise InvalidSignature(str(error)) from None
+        raise InvalidSignature(reason=str(error)) from None
     try:
         event = json.loads(payload)
     except ValueError:
-        raise MalformedEvent("The body is not JSON.") from None
+        raise MalformedEvent(reason="The body is not JSON.") from None
     return event_data(event)
 
 
 def event_data(event: Any) -> PaymentEventData:
     """The fields Haat uses from a decoded Stripe event, each checked for shape."""
     if not isinstance(event, dict):
-        raise MalformedEvent("The event is not a JSON object.")
+        raise MalformedEvent(reason="The event is not a JSON object.")
     event_id = event.get("id")
     if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 255:
-        raise MalformedEvent("The event has no id.")
+        raise MalformedEvent(reason="The event has no id.")
     kind = event.get("type")
     if not isinstance(kind, str) or len(kind) > 100 or not EVENT_TYPE.fullmatch(kind):
-        raise MalformedEvent("The event has no valid type.")
+        raise MalformedEvent(reason="The event has no valid type.")
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     if not isinstance(obj, dict):
-        raise MalformedEvent("The event's data.object is not an object.")
+        raise MalformedEvent(reason="The event's data.object is not an object.")
     metadata = obj.get("metadata")
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict):
-        raise MalformedEvent("The object's metadata is not an object.")
+        raise MalformedEvent(reason="The object's metadata is not an object.")
     raw_order_id = metadata.get("order_id")
     if raw_order_id is not None and not (
         isinstance(raw_order_id, str) and ORDER_NUMBER.fullmatch(raw_order_id)
     ):
-        raise MalformedEvent("The metadata's order_id is not an order number.")
+        raise MalformedEvent(reason="The metadata's order_id is not an order number.")
     order_id = int(raw_order_id) if raw_order_id is not None else None
     if kind.startswith("checkout.session."):
         payment_intent = obj.get("payment_intent")
@@ -165,7 +176,7 @@ def _text(value: Any, field: str, *, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value) or len(value) > 255:
-        raise MalformedEvent(f"The object's {field} is not a string.")
+        raise MalformedEvent(reason=f"The object's {field} is not a string.")
     return value
 
 
@@ -173,5 +184,5 @@ def _amount(value: Any, field: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise MalformedEvent(f"The object's {field} is not an amount in minor units.")
+        raise MalformedEvent(reason=f"The object's {field} is not an amount in minor units.")
     return value

@@ -85,7 +85,7 @@ class StripeGateway:
             )
         except stripe.StripeError as error:
             raise GatewayError(
-                "The payment provider is not available right now. Nothing was charged; please try again.",
+                reason="Creating the checkout session failed.",
                 provider_message=str(error.user_message or error),
             ) from None
         return PaymentSession(session.id, session.url or "")
@@ -95,7 +95,7 @@ class StripeGateway:
             session = self.client.v1.checkout.sessions.retrieve(session_id)
         except stripe.StripeError as error:
             raise GatewayError(
-                "Could not look up the payment.", provider_message=str(error)
+                reason="Could not look up the payment.", provider_message=str(error)
             ) from None
         payment_intent = session.payment_intent
         reference = (
@@ -113,7 +113,7 @@ class StripeGateway:
 
     def refund(self, *, order: Order, idempotency_key: str) -> str:
         if not order.payment_reference:
-            raise GatewayError("No payment to refund.", order_id=order.pk)
+            raise GatewayError(reason="No payment to refund.", order_id=order.pk)
         try:
             refund = self.client.v1.refunds.create(
                 params={"payment_intent": order.payment_reference},
@@ -121,7 +121,7 @@ class StripeGateway:
             )
         except stripe.StripeError as error:
             raise GatewayError(
-                "The refund could not be started.", provider_message=str(error)
+                reason="The refund could not be started.", provider_message=str(error)
             ) from None
         return refund.id
 

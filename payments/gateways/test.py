@@ -70,7 +70,7 @@ class TestGateway:
     def retrieve_session(self, session_id: str) -> SessionState:
         session = TestPaymentSession.objects.filter(session_id=session_id).first()
         if session is None:
-            raise GatewayError("Unknown payment session.", session_id=session_id)
+            raise GatewayError(reason="Unknown payment session.", session_id=session_id)
         return SessionState(
             session.session_id,
             session.status,
@@ -91,7 +91,7 @@ class TestGateway:
                 .first()
             )
             if session is None:
-                raise GatewayError("Nothing was paid for this order.", order_id=order.pk)
+                raise GatewayError(reason="Nothing was paid for this order.", order_id=order.pk)
             if not session.refund_reference:
                 session.refund_reference = f"re_test_{secrets.token_urlsafe(12)}"
                 session.save(update_fields=["refund_reference"])

@@ -14,6 +14,7 @@ from cart.services import cart_add_line
 from catalog.demo import render_product_image
 from catalog.models import ProductImage
 from catalog.services import stock_adjust
+from haat.errors import InsufficientStock, ShortItem
 from tests.browser.accessibility import serious_violations
 from tests.conftest import PASSWORD
 from tests.mail_links import link_in
@@ -348,7 +349,9 @@ def test_stock_changed_meanwhile_rolls_back(page, shelf, shopper, sign_in):
     page.get_by_role("button", name="Increase quantity").click()
     stock_adjust(product_id=shelf["mug"].pk, delta=-2, reason="sale")  # only 1 left now
     page.get_by_role("button", name="Add to Cart").click()
-    expect(page.locator(".toast-error")).to_contain_text("Only 1 more can be added")
+    mug = shelf["mug"]
+    refusal = InsufficientStock(items=[ShortItem(mug.pk, mug.name, 3, 1)])
+    expect(page.locator(".toast-error")).to_contain_text(refusal.message)
     expect(page.locator('[data-badge="cart"]')).to_be_hidden()
     expect(page.locator("[data-stock-status]")).to_have_text("Only 1 left")
     assert cart_contents(user_id=shopper.pk).lines == {}

@@ -48,7 +48,9 @@ def test_add_increments_and_refuses_beyond_stock(shopper_client, shopper, make_p
         shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": 2}
     )
     payload = assert_error(response, 409, "insufficient_stock")
-    assert payload["details"]["max_addable"] == 1
+    assert payload["details"] == {
+        "items": [{"product_id": product.pk, "name": product.name, "requested": 6, "available": 5}]
+    }
     assert cart_contents(user_id=shopper.pk).lines == {product.pk: 4}
     ok = call(shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": 1})
     assert ok.status_code == 200
@@ -86,7 +88,10 @@ def test_patch_sets_quantity_within_stock(shopper_client, shopper, make_product)
     ok = call(shopper_client, "PATCH", f"/api/cart/lines/{product.pk}", {"quantity": 3})
     assert ok.status_code == 200 and ok.json()["count"] == 3
     too_many = call(shopper_client, "PATCH", f"/api/cart/lines/{product.pk}", {"quantity": 4})
-    assert assert_error(too_many, 409, "insufficient_stock")["details"]["max_quantity"] == 3
+    refused = assert_error(too_many, 409, "insufficient_stock")
+    assert refused["details"]["items"] == [
+        {"product_id": product.pk, "name": product.name, "requested": 4, "available": 3}
+    ]
     below_one = call(shopper_client, "PATCH", f"/api/cart/lines/{product.pk}", {"quantity": 0})
     assert_error(below_one, 400, "invalid_quantity")
     missing = call(shopper_client, "PATCH", "/api/cart/lines/999999", {"quantity": 1})

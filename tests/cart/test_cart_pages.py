@@ -12,6 +12,7 @@ from django.contrib.staticfiles import finders
 from cart.selectors import cart_contents
 from cart.services import cart_add_line
 from catalog.services import stock_adjust
+from haat.errors import InsufficientStock, ShortItem
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,9 @@ def test_plain_form_add_to_cart(shopper_client, shopper, make_product):
     refused = shopper_client.post(
         "/cart/add/", {"product_id": product.pk, "quantity": "9"}, follow=True
     )
-    assert "Only 3 more can be added" in refused.content.decode()
+    # The page shows the refusal's message (haat.errors): the line would hold 11 of 5.
+    shown = InsufficientStock(items=[ShortItem(product.pk, product.name, 11, 5)]).message
+    assert shown in refused.content.decode()
     assert cart_contents(user_id=shopper.pk).lines == {product.pk: 2}
 
 

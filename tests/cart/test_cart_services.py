@@ -12,6 +12,7 @@ from haat.errors import (
     NotInCart,
     ProductNotFound,
     ProductUnavailable,
+    ShortItem,
 )
 
 pytestmark = pytest.mark.django_db
@@ -29,13 +30,15 @@ def test_adding_more_than_stock_is_refused_with_what_can_still_be_added(shopper,
     services.cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=3)
     with pytest.raises(InsufficientStock) as refusal:
         services.cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=3)
-    assert refusal.value.details["max_addable"] == 2
-    assert refusal.value.details["in_cart"] == 3
+    # The line would hold 6; there are 5.
+    assert refusal.value.details == {
+        "items": [{"product_id": product.pk, "name": product.name, "requested": 6, "available": 5}]
+    }
     assert selectors.cart_contents(user_id=shopper.pk).lines == {product.pk: 3}
     services.cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=2)
     with pytest.raises(InsufficientStock) as full:
         services.cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=1)
-    assert full.value.details["max_addable"] == 0
+    assert full.value.items == [ShortItem(product.pk, product.name, 6, 5)]
 
 
 def test_out_of_stock_unpublished_and_unknown_cannot_be_added(shopper, make_product):
@@ -43,7 +46,8 @@ def test_out_of_stock_unpublished_and_unknown_cannot_be_added(shopper, make_prod
     hidden = make_product(stock=5, is_published=False)
     with pytest.raises(InsufficientStock) as refusal:
         services.cart_add_line(user_id=shopper.pk, product_id=sold_out.pk, quantity=1)
-    assert refusal.value.details["max_addable"] == 0
+    assert refusal.value.items == [ShortItem(sold_out.pk, sold_out.name, 1, 0)]
+    assert refusal.value.message_key == "insufficient_stock.sold_out"
     with pytest.raises(ProductUnavailable):
         services.cart_add_line(user_id=shopper.pk, product_id=hidden.pk, quantity=1)
     with pytest.raises(ProductNotFound):
@@ -70,7 +74,7 @@ def test_set_quantity_accepts_only_one_to_stock(shopper, make_product):
     ).lines == {product.pk: 4}
     with pytest.raises(InsufficientStock) as refusal:
         services.cart_set_quantity(user_id=shopper.pk, product_id=product.pk, quantity=5)
-    assert refusal.value.details["max_quantity"] == 4
+    assert refusal.value.items == [ShortItem(product.pk, product.name, 5, 4)]
     assert services.cart_set_quantity(
         user_id=shopper.pk, product_id=product.pk, quantity=1
     ).lines == {product.pk: 1}
@@ -110,7 +114,7 @@ def test_short_lines_are_reported_when_stock_drops(shopper, make_product):
     # The shopper may reduce to what is left, but not add more.
     with pytest.raises(InsufficientStock) as refusal:
         services.cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=1)
-    assert refusal.value.details["max_addable"] == 0
+    assert refusal.value.items == [ShortItem(product.pk, product.name, 5, 2)]
     services.cart_set_quantity(user_id=shopper.pk, product_id=product.pk, quantity=2)
     assert selectors.cart_get(user_id=shopper.pk).lines[0].short_by == 0
 

@@ -11,7 +11,7 @@ from django.db.models import Sum
 
 from catalog.models import Product, StockMovement
 from catalog.services import stock_adjust
-from haat.errors import InsufficientStock, InvalidQuantity, ProductNotFound
+from haat.errors import InsufficientStock, InvalidQuantity, ProductNotFound, ShortItem
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_decrease_beyond_stock_is_refused_and_changes_nothing(make_product):
     before = StockMovement.objects.count()
     with pytest.raises(InsufficientStock) as refusal:
         stock_adjust(product_id=product.pk, delta=-4, reason="sale")
-    assert refusal.value.details == {"product_id": product.pk, "requested": 4, "available": 3}
+    assert refusal.value.items == [ShortItem(product.pk, product.name, 4, 3)]
     product.refresh_from_db()
     assert product.stock == 3
     assert StockMovement.objects.count() == before
@@ -148,7 +148,7 @@ def test_stock_take_refusal_changes_nothing_and_writes_nothing(make_product):
     before = StockMovement.objects.count()
     with pytest.raises(InsufficientStock) as refusal:
         stock_take(quantities={a.pk: 2, b.pk: 2}, reason="reservation", reference="HT-2")
-    assert refusal.value.details["lines"] == [{"product_id": b.pk, "requested": 2, "available": 1}]
+    assert refusal.value.items == [ShortItem(b.pk, b.name, 2, 1)]
     a.refresh_from_db()
     b.refresh_from_db()
     assert (a.stock, b.stock) == (5, 1)

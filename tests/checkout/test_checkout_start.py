@@ -92,7 +92,7 @@ def test_failed_payment_session_releases_at_once(start, shopper, make_product, m
     product = make_product(stock=3)
 
     def broken(self, **kwargs):
-        raise GatewayError("The payment provider is not available right now.")
+        raise GatewayError(reason="The payment provider is not available right now.")
 
     monkeypatch.setattr("payments.gateways.test.TestGateway.create_session", broken)
     with pytest.raises(GatewayError):

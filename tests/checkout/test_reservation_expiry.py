@@ -34,7 +34,7 @@ def gateway_away(monkeypatch):
     """The payment provider cannot be reached."""
 
     def away(self, session_id):
-        raise GatewayError("The payment provider is not available right now.")
+        raise GatewayError(reason="The payment provider is not available right now.")
 
     monkeypatch.setattr(TestGateway, "retrieve_session", away)
     return monkeypatch

@@ -100,7 +100,7 @@ def test_paid_but_lost_then_expired_then_recovered_keeps_every_step(
         away.setattr(
             TestGateway,
             "retrieve_session",
-            lambda self, sid: (_ for _ in ()).throw(GatewayError("away")),
+            lambda self, sid: (_ for _ in ()).throw(GatewayError(reason="away")),
         )
         assert reservations_release_expired() == 1
     assert payment_sessions_reconcile()["recovered"] == 1

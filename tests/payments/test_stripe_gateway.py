@@ -54,7 +54,8 @@ def test_provider_error_releases_the_reservation(stripe_standin, shopper, make_p
     }
     with pytest.raises(GatewayError) as refusal:
         checkout_start(user_id=shopper.pk, buy_now=(product.pk, 2), **URLS)
-    assert "Nothing was charged" in refusal.value.message
+    assert refusal.value.code == "payment_unavailable"
+    assert refusal.value.details["reason"] == "Creating the checkout session failed."
     assert Product.objects.get(pk=product.pk).stock == 3
     assert Order.objects.get().status == Order.Status.CANCELLED
 

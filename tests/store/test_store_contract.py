@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from haat.errors import InsufficientStock, ProductNotFound, ProductUnavailable
+from haat.errors import InsufficientStock, ProductNotFound, ProductUnavailable, ShortItem
 from haat.store import WishlistEntry
 
 
@@ -38,9 +38,7 @@ def test_stock_take_is_all_or_nothing(store, make_product):
     plenty, scarce = make_product(stock=10), make_product(stock=1)
     with pytest.raises(InsufficientStock) as refusal:
         store.stock_take({plenty.pk: 3, scarce.pk: 2})
-    assert refusal.value.details["lines"] == [
-        {"product_id": scarce.pk, "requested": 2, "available": 1}
-    ]
+    assert refusal.value.items == [ShortItem(scarce.pk, scarce.name, 2, 1)]
     states = store.products([plenty.pk, scarce.pk])
     assert (states[plenty.pk].stock, states[scarce.pk].stock) == (10, 1)
     assert store.stock_take({plenty.pk: 3, scarce.pk: 1}) == {plenty.pk: 7, scarce.pk: 0}
@@ -86,7 +84,7 @@ def test_refused_change_changes_nothing(store, shopper, make_product):
 
     def refuse(lines, products):
         lines[product.pk] = 99
-        raise ProductUnavailable("no")
+        raise ProductUnavailable(product_id=product.pk)
 
     with pytest.raises(ProductUnavailable):
         store.cart_update(shopper.pk, [product.pk], refuse)

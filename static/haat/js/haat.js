@@ -93,6 +93,13 @@
     toast((result.data && result.data.message) || "Something went wrong. Please try again.", "error");
   }
 
+  // An insufficient_stock refusal's line for this product: {product_id, name, requested, available}.
+  function shortItem(result, productId) {
+    var details = result.data && result.data.code === "insufficient_stock" && result.data.details;
+    var items = (details && details.items) || [];
+    return items.filter(function (item) { return item.product_id === productId; })[0] || null;
+  }
+
   // ---------------------------------------------------------------- the local store
   var store = {
     state: { cart: {}, wishlist: [], cart_count: 0, cart_lines: 0, wishlist_count: 0, cart_version: 0, wishlist_version: 0, version: 0 },
@@ -479,9 +486,8 @@
         store.adoptCart(result.data);
       } else {
         delete lineSync[id];
-        if (result.data && result.data.details && result.data.details.max_quantity !== undefined && line) {
-          line.dataset.max = result.data.details.max_quantity;
-        }
+        var short = shortItem(result, id);
+        if (short && line) line.dataset.max = short.available;
         failure(result);
         refreshCartBody();
         refreshState();
