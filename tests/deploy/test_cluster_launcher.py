@@ -46,7 +46,9 @@ def test_a_node_runs_what_make_prod_runs_on_its_own_port() -> None:
     assert command[command.index("--workers") + 1] == "3"
     # The same server, interface, application and timeouts as the Makefile's `prod` target.
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
-    prod = makefile.split("\nprod: setup\n", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ")
+    recipe = re.search(r"\nprod:[^\n]*\n(.*?)\n\n", makefile, re.S)
+    assert recipe, "no prod target in the Makefile"
+    prod = recipe.group(1).replace("\\\n", " ")
     served = prod[prod.index(".venv/bin/granian") :].split()
     assert command[0].endswith("/granian") and served[0].endswith("/granian")
     for flag in ("--interface", "--http1-header-read-timeout"):
