@@ -164,6 +164,6 @@ def test_ledger_statement_takes_names_from_the_model(store, make_product, fresh_
 
 
 def test_ledger_values_refuse_an_unknown_field(fresh_sql):
-    _, fields = database._ledger_insert()
+    _, parameters = database._ledger_insert()
     with pytest.raises(TypeError, match="staff"):
-        database._ledger_values(fields, staff=1)
+        database._ledger_values(parameters, staff=1)
