@@ -9,7 +9,8 @@ HTTP: per operation, the median over several runs, on SQLite and on PostgreSQL.
 same process, its batches alternating with the others: before/after figures on a busy machine.
 ``--cpu`` measures this process's CPU time instead of elapsed time: on a machine shared with
 other work it shows the Python cost of each side without the time spent waiting for a core
-(with PostgreSQL, the server's own work is then left out).
+(with PostgreSQL, the server's own work is then left out). ``--calls`` counts the Python
+function calls per operation instead (cProfile): the same on any machine, however busy.
 
 Each database is a fresh one (a temporary SQLite file; ``haat_bench_hot_<pid>`` on the local
 PostgreSQL, dropped afterwards), migrated, with one shopper and a few products. Operations:
@@ -37,8 +38,10 @@ LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 # ------------------------------------------------------------------------ inside Django
-def measure(runs: int, ops: int, baseline: str | None, cpu: bool) -> dict[str, Any]:
+def measure(runs: int, ops: int, baseline: str | None, clock_name: str) -> dict[str, Any]:
+    import cProfile
     import importlib.util
+    import pstats
 
     import django
 
@@ -168,15 +171,24 @@ def measure(runs: int, ops: int, baseline: str | None, cpu: bool) -> dict[str, A
     if baseline:
         sides["baseline"] = cases_for(before)
 
-    clock = time.process_time if cpu else time.perf_counter
+    clock = time.process_time if clock_name == "cpu" else time.perf_counter
     results: dict[str, Any] = {}
     for name in sides["hot"]:
         for warm in range(20):
             for works in sides.values():
                 works[name](warm)
         timings: dict[str, list[float]] = {side: [] for side in sides}
-        for _ in range(runs):
+        for _ in range(1 if clock_name == "calls" else runs):
             for side, works in sides.items():
+                if clock_name == "calls":
+                    profile = cProfile.Profile()
+                    profile.enable()
+                    for n in range(ops):
+                        works[name](n)
+                    profile.disable()
+                    calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
+                    timings[side].append(calls / ops)
+                    continue
                 began = clock()
                 for n in range(ops):
                     works[name](n)
@@ -187,7 +199,7 @@ def measure(runs: int, ops: int, baseline: str | None, cpu: bool) -> dict[str, A
 
 # ------------------------------------------------------------------------ the driver
 def run_child(
-    database_url: str, runs: int, ops: int, baseline: str | None, cpu: bool
+    database_url: str, runs: int, ops: int, baseline: str | None, clock: str
 ) -> dict[str, Any]:
     data_dir = tempfile.mkdtemp(prefix="haat-bench-hot-")
     env = {
@@ -201,8 +213,7 @@ def run_child(
     args = [sys.executable, __file__, "--child", "--runs", str(runs), "--ops", str(ops)]
     if baseline:
         args += ["--baseline", baseline]
-    if cpu:
-        args.append("--cpu")
+    args += ["--clock", clock]
     result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         sys.exit(f"benchmark failed:\n{result.stdout}\n{result.stderr}")
@@ -215,18 +226,22 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=200, help="operations per batch")
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--baseline", help="another haat/store/database.py to time alongside")
-    parser.add_argument("--cpu", action="store_true", help="CPU time of this process, not elapsed")
+    measures = parser.add_mutually_exclusive_group()
+    measures.add_argument("--cpu", action="store_true", help="CPU time of this process")
+    measures.add_argument("--calls", action="store_true", help="Python calls per operation")
+    parser.add_argument("--clock", default="elapsed", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(ROOT))
-        print(json.dumps(measure(args.runs, args.ops, args.baseline, args.cpu)))
+        print(json.dumps(measure(args.runs, args.ops, args.baseline, args.clock)))
         return
+    clock = "cpu" if args.cpu else "calls" if args.calls else "elapsed"
 
     load_before = os.getloadavg()
     reports = []
     if args.only in (None, "sqlite"):
-        reports.append(run_child("", args.runs, args.ops, args.baseline, args.cpu))
+        reports.append(run_child("", args.runs, args.ops, args.baseline, clock))
     if args.only in (None, "postgresql"):
         import psycopg
 
@@ -235,25 +250,27 @@ def main() -> None:
             conn.execute(f"CREATE DATABASE {name}")
         try:
             url = f"postgres://postgres@127.0.0.1:5432/{name}"
-            reports.append(run_child(url, args.runs, args.ops, args.baseline, args.cpu))
+            reports.append(run_child(url, args.runs, args.ops, args.baseline, clock))
         finally:
             with psycopg.connect(LOCAL_PG, autocommit=True, connect_timeout=3) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
-    clock = "CPU" if args.cpu else "elapsed"
-    print(f"median {clock} ms per operation, {args.runs} batches of {args.ops}; ", end="")
+    unit = {"cpu": "median CPU ms", "elapsed": "median elapsed ms", "calls": "Python calls"}
+    batches = "" if clock == "calls" else f"{args.runs} batches of "
+    print(f"{unit[clock]} per operation, {batches}{args.ops} operations; ", end="")
     print(f"{os.cpu_count()} cores, load average before: {load_before}")
     header = "| database | operation | hot path | ORM | ORM / hot |"
     if args.baseline:
         header += " baseline hot path | this / baseline |"
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
+    fmt = ".0f" if clock == "calls" else ".3f"
     for report in reports:
         for name, figures in report["results"].items():
             hot, orm = figures["hot"], figures["orm"]
-            row = f"| {report['vendor']} | {name} | {hot:.3f} | {orm:.3f} | {orm / hot:.1f}x |"
+            row = f"| {report['vendor']} | {name} | {hot:{fmt}} | {orm:{fmt}} | {orm / hot:.1f}x |"
             if "baseline" in figures:
-                row += f" {figures['baseline']:.3f} | {hot / figures['baseline']:.2f} |"
+                row += f" {figures['baseline']:{fmt}} | {hot / figures['baseline']:.2f} |"
             print(row)
     print(f"load average after the run: {os.getloadavg()}")
 

@@ -124,7 +124,7 @@ class DatabaseStore:
     ) -> dict[int, int] | None:
         if connection.vendor != "postgresql":
             return None  # SQLite has no data-modifying WITH; the caller writes the ledger
-        insert, fields = _ledger_insert()
+        insert, parameters = _ledger_insert()
         statement = (
             sql(
                 "WITH taken AS (UPDATE {P} SET {P.stock} = {P.stock} - %s "
@@ -133,17 +133,17 @@ class DatabaseStore:
             )
             + insert
         )
-        now = timezone.now()
+        stored_now = db_datetime(timezone.now())
 
         def take(cursor: CursorWrapper, product_id: int, wanted: int) -> Any:
             # The conditional UPDATE and its ledger row in one statement.
             row = _ledger_values(
-                fields,
+                parameters,
                 reason=reason,
                 delta=-wanted,
                 actor_id=actor_id,
                 reference=reference[:64],
-                created_at=now,
+                created_at=stored_now,
             )
             cursor.execute(statement, [wanted, product_id, wanted, *row])
             return cursor.fetchone()
@@ -358,14 +358,15 @@ def _locked_row(
 
 
 @cache
-def _ledger_insert() -> tuple[str, tuple[Field, ...]]:
+def _ledger_insert() -> tuple[str, tuple[tuple[str, Callable[[], Any]], ...]]:
     """The ledger half of the reservation statement, ``INSERT INTO <ledger> (<every column>)
     SELECT … FROM taken RETURNING <resulting stock>``, and the ledger fields given as
-    parameters, in order. Built from the StockMovement model, the one list of its columns: a
-    column added to the ledger is written too, with its default unless the caller names it."""
+    parameters, in order, each with its default. Built from the StockMovement model, the one
+    list of its columns: a column added to the ledger is written too, with its default unless
+    the caller names it."""
     # The ledger columns filled from the updated product row (the CTE named ``taken``).
     from_taken = {"product": "pk", "product_name": "name", "resulting_stock": "stock"}
-    fields = tuple(f for f in StockMovement._meta.concrete_fields if not f.primary_key)
+    fields = [f for f in StockMovement._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(column(StockMovement, f.name) for f in fields)
     values = ", ".join(
         f"taken.{column(Product, from_taken[f.name])}" if f.name in from_taken else "%s"
@@ -375,16 +376,25 @@ def _ledger_insert() -> tuple[str, tuple[Field, ...]]:
         f"INSERT INTO {table(StockMovement)} ({columns}) SELECT {values} FROM taken "
         f"RETURNING {column(StockMovement, 'resulting_stock')}"
     )
-    return insert, tuple(f for f in fields if f.name not in from_taken)
+    parameters = tuple((f.attname, _default_of(f)) for f in fields if f.name not in from_taken)
+    return insert, parameters
 
 
-def _ledger_values(fields: tuple[Field, ...], **given: Any) -> list[Any]:
-    """Parameters for ``_ledger_insert``: ``given`` (by attribute name, e.g. ``actor_id``)
-    prepared as the ORM prepares them, every other field's default."""
-    unknown = set(given) - {f.attname for f in fields}
+def _default_of(field: Field) -> Callable[[], Any]:
+    """The field's default as the database takes it: worked out once, unless it is made
+    afresh for every row (a callable default)."""
+    if field.has_default() and callable(field.default):
+        return lambda: field.get_db_prep_save(field.get_default(), connection)
+    value = field.get_db_prep_save(field.get_default(), connection)
+    return lambda: value
+
+
+def _ledger_values(
+    parameters: tuple[tuple[str, Callable[[], Any]], ...], **given: Any
+) -> list[Any]:
+    """Parameters for ``_ledger_insert``: ``given`` by attribute name (e.g. ``actor_id``), as
+    the database takes them (datetimes through ``db_datetime``), every other field's default."""
+    unknown = given.keys() - {name for name, _ in parameters}
     if unknown:
         raise TypeError(f"Not ledger fields: {sorted(unknown)}")
-    return [
-        f.get_db_prep_save(given[f.attname] if f.attname in given else f.get_default(), connection)
-        for f in fields
-    ]
+    return [given[name] if name in given else default() for name, default in parameters]

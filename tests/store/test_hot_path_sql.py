@@ -14,7 +14,7 @@ from django.forms.models import model_to_dict
 from cart.models import Cart, CartLine
 from catalog.models import StockMovement
 from catalog.services import stock_take
-from haat.store import database
+from haat.store import WishlistEntry, database
 from haat.store.database import DatabaseStore
 from haat.store.sql import sql
 from wishlist.models import Wishlist, WishlistItem
@@ -76,7 +76,7 @@ def test_wishlist_rows_filter_and_sort_with_orm_rows(store, shopper, make_produc
         store.wishlist_update(
             shopper.pk,
             [by_store.pk],
-            lambda entries, products: [database.WishlistEntry(by_store.pk, "A", "a"), *entries],
+            lambda entries, products: [WishlistEntry(by_store.pk, "A", "a"), *entries],
         )
         wishlist = Wishlist.objects.get(user=shopper)
         WishlistItem.objects.create(
@@ -164,6 +164,6 @@ def test_ledger_statement_takes_names_from_the_model(store, make_product, fresh_
 
 
 def test_ledger_values_refuse_an_unknown_field(fresh_sql):
-    _, fields = database._ledger_insert()
+    _, parameters = database._ledger_insert()
     with pytest.raises(TypeError, match="staff"):
-        database._ledger_values(fields, staff=1)
+        database._ledger_values(parameters, staff=1)
