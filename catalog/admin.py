@@ -1,5 +1,5 @@
 """Catalogue admin. Stock is never typed in directly: staff record a change with a reason, and
-``stock_adjust`` applies it and writes the ledger."""
+``stock_adjust`` applies it and writes the ledger. Bulk actions call the catalogue services."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.http import HttpRequest
 
 from catalog.models import Category, Product, ProductImage, StockMovement
 from catalog.money import format_money, shop_currency
-from catalog.services import stock_adjust
+from catalog.services import products_set_published, stock_adjust
 from haat.errors import DomainError
 
 MANUAL_REASONS = [
@@ -180,13 +180,21 @@ class ProductAdmin(admin.ModelAdmin):
                     messages.error(request, f"Stock not changed: {refusal.message}")
         obj.refresh_from_db(fields=["stock"])
 
+    # Bulk actions go through the catalogue services, never queryset.update: that sends no
+    # signal, so a store keeping a copy of the catalogue (Sanity) would never hear of it.
     @admin.action(description="Publish selected products")
     def publish(self, request: HttpRequest, queryset: Any) -> None:
-        queryset.update(is_published=True)
+        changed = products_set_published(
+            product_ids=queryset.values_list("pk", flat=True), published=True
+        )
+        messages.success(request, f"{changed} product(s) published.")
 
     @admin.action(description="Unpublish selected products")
     def unpublish(self, request: HttpRequest, queryset: Any) -> None:
-        queryset.update(is_published=False)
+        changed = products_set_published(
+            product_ids=queryset.values_list("pk", flat=True), published=False
+        )
+        messages.success(request, f"{changed} product(s) unpublished.")
 
 
 @admin.register(StockMovement)

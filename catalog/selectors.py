@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from catalog.models import Category, Product, ProductImage
@@ -80,3 +81,14 @@ def category_list() -> QuerySet[Category]:
 
 def category_get(*, slug: str) -> Category:
     return get_object_or_404(Category, slug=slug)
+
+
+def ledger_mismatches() -> list[int]:
+    """Products whose stock is not the sum of their ledger rows (there should be none: both
+    change in one transaction). Read by the store reconciliation, which reports them."""
+    return list(
+        Product.objects.annotate(ledger=Coalesce(Sum("stock_movements__delta"), 0))
+        .exclude(stock=F("ledger"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
