@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from catalog.models import Category, Product, ProductImage, StockMovement
+from catalog.models import Category, Product, ProductImage, StockMovement, StoreOutbox
 from catalog.money import format_money, shop_currency
 from catalog.services import products_set_published, stock_adjust
 from haat.errors import DomainError
@@ -212,6 +212,33 @@ class StockMovementAdmin(admin.ModelAdmin):
     search_fields = ("product_name", "reference", "note")
     list_select_related = ("actor",)
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StoreOutbox)
+class StoreOutboxAdmin(admin.ModelAdmin):
+    """What the Sanity store still owes: changes not delivered yet, their attempts and last
+    error (read-only; the background jobs deliver and retry)."""
+
+    list_display = (
+        "product_id",
+        "version",
+        "delivered_version",
+        "attempts",
+        "due_at",
+        "last_error",
+        "changed_at",
+    )
+    ordering = ("-changed_at",)
+    search_fields = ("product_id",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

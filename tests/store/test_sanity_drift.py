@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from cart.services import cart_add_line
-from catalog.models import Product, StockMovement
+from catalog.models import Product, StockMovement, StoreOutbox
 from catalog.services import stock_adjust, stock_take, store_changes_deliver, store_reconcile
 from checkout.services import checkout_start
 from haat.background import wait_until_idle
@@ -190,8 +190,11 @@ def test_admin_bulk_unpublish_while_sanity_fails_is_delivered_later(
 ):
     lamp = delivered_product()
     faults(endpoint="*", status=502, times=2)
-    _bulk(staff_client, "unpublish", lamp)
-    run_store_jobs()
+    _bulk(staff_client, "unpublish", lamp)  # its delivery after commit meets the first 502
+    owed = StoreOutbox.objects.get(product_id=lamp.pk)
+    assert owed.version > owed.delivered_version and "502" in owed.last_error
+    assert "502" in staff_client.get("/admin/catalog/storeoutbox/").content.decode()
+    run_store_jobs()  # the retry meets the second 502; the reconciliation gets through
     assert drift(sanity, lamp) == {}
     with pytest.raises(ProductUnavailable):
         cart_add_line(user_id=shopper.pk, product_id=lamp.pk, quantity=1)
