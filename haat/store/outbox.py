@@ -5,8 +5,9 @@
 then ``claim``s due rows with one conditional UPDATE (a claim holds for ``CLAIM_SECONDS``; a
 worker that died is replaced after that), reads each product's state together with its version
 (``claimed_states``), sends it, and records the result (``delivered`` or
-``failed``, which schedules a retry with backoff). Claiming, reading and recording are each one
-short autocommitted statement: no row stays locked while the store is asked anything.
+``failed``, which schedules a retry with backoff). Claiming, reading and recording are short
+autocommitted statements of one row each: no row stays locked while the store is asked
+anything, and none waits for a second row while holding a first.
 
 The SQL is portable between SQLite (3.35+) and PostgreSQL; table names come from the models.
 """
@@ -72,30 +73,39 @@ def claim(
     product_ids: Iterable[int] | None = None, *, limit: int = 100, ignore_backoff: bool = False
 ) -> tuple[str, list[int]]:
     """Claim up to ``limit`` rows with undelivered changes (of ``product_ids``, or any) that
-    nobody else holds. Returns (claim token, claimed product ids). Two workers never hold the
-    same row: the conditions are re-checked on the row as it is when the UPDATE gets to it."""
+    nobody else holds. Returns (claim token, claimed product ids). Each row is claimed by its
+    own conditional UPDATE, so two workers never hold the same row (the conditions are checked
+    on the row as it is when the UPDATE gets to it) and a claim never holds one row while
+    waiting for another (no deadlock with a checkout that is marking its products)."""
     now = timezone.now()
     token = secrets.token_hex(16)
     conditions = "version > delivered_version AND (claimed_until IS NULL OR claimed_until < %s)"
-    params: list[Any] = [now]
+    condition_params: list[Any] = [now]
     if not ignore_backoff:
         conditions += " AND due_at <= %s"
-        params.append(now)
+        condition_params.append(now)
+    candidates = f"SELECT product_id FROM {OUTBOX} WHERE {conditions}"
+    wanted: list[int] = []
     if product_ids is not None:
         wanted = sorted({int(pk) for pk in product_ids})
         if not wanted:
             return token, []
-        conditions += f" AND product_id IN ({_marks(len(wanted))})"
-        params += wanted
+        candidates += f" AND product_id IN ({_marks(len(wanted))})"
+    claimed: list[int] = []
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {OUTBOX} SET claimed_until = %s, claim_token = %s WHERE {conditions} "
-            f"AND product_id IN (SELECT product_id FROM {OUTBOX} WHERE {conditions} "
-            "ORDER BY due_at, product_id LIMIT %s) RETURNING product_id",
-            [now + timedelta(seconds=CLAIM_SECONDS), token, *params, *params, limit],
+            f"{candidates} ORDER BY due_at, product_id LIMIT %s",
+            [*condition_params, *wanted, limit],
         )
-        claimed = sorted(int(row[0]) for row in cursor.fetchall())
-    return token, claimed
+        for (product_id,) in cursor.fetchall():
+            cursor.execute(
+                f"UPDATE {OUTBOX} SET claimed_until = %s, claim_token = %s "
+                f"WHERE product_id = %s AND {conditions}",
+                [now + timedelta(seconds=CLAIM_SECONDS), token, product_id, *condition_params],
+            )
+            if cursor.rowcount == 1:
+                claimed.append(int(product_id))
+    return token, sorted(claimed)
 
 
 def claimed_states(token: str) -> list[Claimed]:

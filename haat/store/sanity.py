@@ -269,8 +269,8 @@ class SanityStore:
                     differing[pk] = int((doc or {}).get("haatVersion") or 0)
         known = set(product_ids)
         differing.update({pk: version for pk, version in held.items() if pk not in known})
-        with transaction.atomic():
-            outbox.mark([], floors=differing)
+        for pk, version in sorted(differing.items()):  # one row at a time: never two locks
+            outbox.mark([], floors={pk: version})
         delivered = self.deliver_changes(differing, ignore_backoff=True) if differing else 0
         return {
             "checked": len(product_ids),
