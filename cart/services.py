@@ -114,3 +114,11 @@ def cart_remove_quantities(*, user_id: int, quantities: Mapping[int, int]) -> Ca
         return lines
 
     return get_store().cart_update(user_id, [], change)
+
+
+def cart_remove_bought(*, user_id: int, lines: list[list[int]]) -> CartContents:
+    """``cart_remove_quantities`` as a background task after a payment: ``lines`` are
+    [product id, quantity] pairs (task arguments are JSON)."""
+    return cart_remove_quantities(
+        user_id=user_id, quantities={int(pk): int(quantity) for pk, quantity in lines}
+    )

@@ -1,5 +1,5 @@
 """Catalogue admin. Stock is never typed in directly: staff record a change with a reason, and
-``stock_adjust`` applies it and writes the ledger."""
+``stock_adjust`` applies it and writes the ledger. Bulk actions call the catalogue services."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from catalog.models import Category, Product, ProductImage, StockMovement
+from catalog.models import Category, Product, ProductImage, StockMovement, StoreOutbox
 from catalog.money import format_money, shop_currency
-from catalog.services import stock_adjust
+from catalog.services import products_set_published, stock_adjust
 from haat.errors import DomainError
 
 MANUAL_REASONS = [
@@ -180,13 +180,21 @@ class ProductAdmin(admin.ModelAdmin):
                     messages.error(request, f"Stock not changed: {refusal.message}")
         obj.refresh_from_db(fields=["stock"])
 
+    # Bulk actions go through the catalogue services, never queryset.update: that sends no
+    # signal, so a store keeping a copy of the catalogue (Sanity) would never hear of it.
     @admin.action(description="Publish selected products")
     def publish(self, request: HttpRequest, queryset: Any) -> None:
-        queryset.update(is_published=True)
+        changed = products_set_published(
+            product_ids=queryset.values_list("pk", flat=True), published=True
+        )
+        messages.success(request, f"{changed} product(s) published.")
 
     @admin.action(description="Unpublish selected products")
     def unpublish(self, request: HttpRequest, queryset: Any) -> None:
-        queryset.update(is_published=False)
+        changed = products_set_published(
+            product_ids=queryset.values_list("pk", flat=True), published=False
+        )
+        messages.success(request, f"{changed} product(s) unpublished.")
 
 
 @admin.register(StockMovement)
@@ -204,6 +212,33 @@ class StockMovementAdmin(admin.ModelAdmin):
     search_fields = ("product_name", "reference", "note")
     list_select_related = ("actor",)
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StoreOutbox)
+class StoreOutboxAdmin(admin.ModelAdmin):
+    """What the Sanity store still owes: changes not delivered yet, their attempts and last
+    error (read-only; the background jobs deliver and retry)."""
+
+    list_display = (
+        "product_id",
+        "version",
+        "delivered_version",
+        "attempts",
+        "due_at",
+        "last_error",
+        "changed_at",
+    )
+    ordering = ("-changed_at",)
+    search_fields = ("product_id",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

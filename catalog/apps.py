@@ -12,7 +12,12 @@ class CatalogConfig(AppConfig):
         from catalog.models import Product, ProductImage
 
         post_save.connect(signals.product_saved, sender=Product, dispatch_uid="haat-product-sync")
-        post_save.connect(signals.image_saved, sender=ProductImage, dispatch_uid="haat-image-sync")
+        post_save.connect(
+            signals.image_changed, sender=ProductImage, dispatch_uid="haat-image-sync"
+        )
+        post_delete.connect(
+            signals.image_changed, sender=ProductImage, dispatch_uid="haat-image-remove"
+        )
         post_delete.connect(
             signals.product_deleted, sender=Product, dispatch_uid="haat-product-remove"
         )

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -43,9 +45,6 @@ class Product(models.Model):
         help_text="Optional was-price, shown struck through when higher than the price.",
     )
     stock = models.IntegerField(default=0, editable=False)
-    # With an external store (Sanity) stock lives there and is mirrored here; this orders the
-    # mirror writes so an older change can never overwrite a newer one.
-    store_sequence = models.PositiveBigIntegerField(default=0, editable=False)
     is_published = models.BooleanField(default=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -67,6 +66,17 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Saving an existing product never writes its stock: the in-memory value may be stale
+        # (a sale since it was read), and stock only moves through the ledger services.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.attname
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.attname != "stock"
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:product", kwargs={"slug": self.slug})
@@ -130,3 +140,27 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_name}: {self.delta:+d} → {self.resulting_stock} ({self.reason})"
+
+
+class StoreOutbox(models.Model):
+    """One row per product whose state must reach an external store (Sanity): the transactional
+    outbox. Every change of a product bumps ``version`` in the transaction that makes it; after
+    commit a worker claims the row, sends the product's current state labelled with that version
+    and records it in ``delivered_version``. Rows are kept (one per product), so versions only
+    grow. See ``haat.store.outbox``."""
+
+    product_id = models.BigIntegerField(primary_key=True)  # no foreign key: deletions travel too
+    version = models.PositiveBigIntegerField(default=0)
+    delivered_version = models.PositiveBigIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField(db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "store outbox row"
+
+    def __str__(self) -> str:
+        return f"product {self.product_id}: v{self.version}, delivered v{self.delivered_version}"

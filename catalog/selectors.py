@@ -14,10 +14,11 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.shortcuts import get_object_or_404
 
 from catalog.availability import Availability, availability_of
@@ -139,3 +140,14 @@ def product_availability(*, product_id: int) -> Availability:
     if product is None:
         raise ProductNotFound(product_id=product_id)
     return availability_of(stock=product.stock, is_published=product.is_published)
+
+
+def ledger_mismatches() -> list[int]:
+    """Products whose stock is not the sum of their ledger rows (there should be none: both
+    change in one transaction). Read by the store reconciliation, which reports them."""
+    return list(
+        Product.objects.annotate(ledger=Coalesce(Sum("stock_movements__delta"), 0))
+        .exclude(stock=F("ledger"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

@@ -1,17 +1,27 @@
-"""State changes for the catalogue. ``stock_adjust`` is the only way stock changes."""
+"""State changes for the catalogue. ``stock_adjust`` is the only way stock changes.
+
+Every change of products in the database tells the store (``products_changed``) inside the same
+transaction, so a store keeping a copy elsewhere (Sanity) gets exactly the committed changes,
+after commit. Bulk changes go through the functions here, never ``queryset.update`` (which
+sends no signal)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from catalog.models import Product, StockMovement
+from catalog.selectors import ledger_mismatches
 from haat.errors import InvalidQuantity, ProductNotFound
 from haat.store import get_store
 
 if TYPE_CHECKING:  # accounts sits above catalog: only the type is needed here
     from accounts.models import User
+
+log = logging.getLogger(__name__)
 
 
 def stock_adjust(
@@ -103,3 +113,40 @@ def stock_return(
                 )
             except ProductNotFound:
                 continue
+
+
+def products_set_published(*, product_ids: Iterable[int], published: bool) -> int:
+    """Publish or unpublish products at once (the admin's bulk actions). Returns how many
+    changed. The rows are locked in ascending id, like every stock change, so this never
+    deadlocks with a checkout."""
+    ids = sorted({int(pk) for pk in product_ids})
+    with transaction.atomic():
+        locked = list(
+            Product.objects.select_for_update()
+            .filter(pk__in=ids)
+            .exclude(is_published=published)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if locked:
+            Product.objects.filter(pk__in=locked).update(is_published=published)
+            get_store().products_changed(locked)
+    return len(locked)
+
+
+def store_changes_deliver(*, product_ids: list[int] | None = None, retry_now: bool = False) -> int:
+    """Deliver committed product changes to the store's copy (these products, or every change
+    that is due). ``retry_now`` skips the backoff of earlier failures. Returns how many products
+    were delivered. The background job after each change, and the periodic sweep."""
+    return get_store().deliver_changes(product_ids, ignore_backoff=retry_now)
+
+
+def store_reconcile() -> dict[str, int]:
+    """Compare the store's copy with the database and repair it; also report products whose
+    ledger does not add up to their stock (logged as an error: that needs a person)."""
+    report = dict(get_store().reconcile())
+    mismatched = ledger_mismatches()
+    if mismatched:
+        log.error("Stock does not match the ledger for products %s", mismatched[:50])
+    report["ledger_mismatches"] = len(mismatched)
+    return report

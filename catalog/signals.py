@@ -1,6 +1,9 @@
-"""Keep an external store's copy of the catalogue current when products change here.
+"""Tell the store when products change outside the catalogue services (a model saved or
+deleted directly: the admin's change form, a shell, a management command).
 
-With the default database store these do nothing (the row is the product)."""
+The store only records the change, in the transaction that saves it, and a store keeping a
+copy elsewhere (Sanity) delivers it after commit; with the default database store these do
+nothing (the row is the product). Bulk changes go through ``catalog.services``."""
 
 from __future__ import annotations
 
@@ -9,33 +12,19 @@ from typing import Any
 from django.conf import settings
 
 from catalog.models import Product, ProductImage
-from haat.store import ProductState, get_store
-
-
-def product_state(product: Product) -> ProductState:
-    image = product.images.order_by("position", "id").values_list("image", flat=True).first()
-    url = ProductImage(image=image).image.url if image else ""
-    return ProductState(
-        product.pk,
-        product.slug,
-        product.name,
-        product.price_minor,
-        product.stock,
-        product.is_published,
-        url,
-    )
+from haat.store import get_store
 
 
 def product_saved(sender: Any, instance: Product, **kwargs: Any) -> None:
     if settings.STORE_BACKEND != "database" and not kwargs.get("raw"):
-        get_store().product_sync(product_state(instance))
+        get_store().products_changed([instance.pk])
 
 
-def image_saved(sender: Any, instance: ProductImage, **kwargs: Any) -> None:
+def image_changed(sender: Any, instance: ProductImage, **kwargs: Any) -> None:
     if settings.STORE_BACKEND != "database" and not kwargs.get("raw"):
-        get_store().product_sync(product_state(instance.product))
+        get_store().products_changed([instance.product_id])
 
 
 def product_deleted(sender: Any, instance: Product, **kwargs: Any) -> None:
     if settings.STORE_BACKEND != "database":
-        get_store().product_remove(instance.pk)
+        get_store().products_changed([instance.pk])

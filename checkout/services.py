@@ -20,7 +20,6 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from cart.services import cart_remove_quantities
 from catalog.models import Product, StockMovement
 from catalog.services import stock_return, stock_take
 from checkout.models import Reservation
@@ -31,6 +30,7 @@ from checkout.selectors import (
     checkout_refusal,
 )
 from haat import metrics
+from haat.background import enqueue
 from haat.errors import DomainError, InsufficientStock
 from orders.models import Order, OrderEvent, OrderLine, OrderMail
 from orders.services import (
@@ -169,8 +169,8 @@ def _replace_and_reserve(
             if not replaced:
                 return reserve(), [], None
             try:
-                # A refusal keeps the earlier orders' release: units given back to a store
-                # outside this database (Sanity) are not rolled back with it.
+                # A refusal keeps the earlier orders' cancellation: the caller closes their
+                # payment sessions either way.
                 with transaction.atomic():
                     return reserve(), replaced, None
             except (InsufficientStock, IntegrityError) as refused:
@@ -378,7 +378,13 @@ def order_fulfil(*, order_id: int, by: OrderActor, payment_reference: str = "") 
         )
         metrics.count(metrics.PAYMENTS, outcome="paid")
         if order.source == Order.Source.CART and order.user_id:
-            cart_remove_quantities(user_id=order.user_id, quantities=quantities)
+            # After commit, in the background: the cart may live in Sanity, which is never
+            # asked while this transaction holds the order and product rows locked.
+            enqueue(
+                "cart.services.cart_remove_bought",
+                user_id=order.user_id,
+                lines=sorted(quantities.items()),
+            )
         order_mail_queue(order=order, kind=OrderMail.Kind.CONFIRMATION)
         return order
 

@@ -398,8 +398,9 @@ SHOP_NAME = os.environ.get("SHOP_NAME", "Haat")
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "BDT").upper()
 PRODUCTS_PER_PAGE = env_int("PRODUCTS_PER_PAGE", 40)
 LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
-# Where products' stock, carts and wishlists live: "database" (Haat's own database) or "sanity"
-# (a Sanity dataset; users, orders, reservations and the stock ledger stay in the database).
+# Where carts and wishlists live: "database" (Haat's own database) or "sanity" (a Sanity
+# dataset, which also gets a copy of the catalogue and its stock, delivered from the database
+# through an outbox; the database stays the one authority for stock and the ledger).
 STORE_BACKEND = os.environ.get("STORE_BACKEND", "database")
 if STORE_BACKEND not in {"database", "sanity"}:
     raise ImproperlyConfigured("STORE_BACKEND must be 'database' or 'sanity'")
@@ -409,6 +410,7 @@ SANITY_API_VERSION = os.environ.get("SANITY_API_VERSION", "2025-02-19")
 SANITY_TOKEN = os.environ.get("SANITY_TOKEN", "")  # server-side only, never sent to browsers
 SANITY_API_HOST = os.environ.get("SANITY_API_HOST", "")  # default https://<project>.api.sanity.io
 SANITY_MAX_ATTEMPTS = env_int("SANITY_MAX_ATTEMPTS", 12)
+SANITY_TIMEOUT_SECONDS = env_int("SANITY_TIMEOUT_SECONDS", 10)  # per request; then it is retried
 if STORE_BACKEND == "sanity":
     _missing_sanity = [
         name
@@ -502,11 +504,15 @@ RESERVATION_SWEEP_SECONDS = env_int("RESERVATION_SWEEP_SECONDS", 60)
 PAYMENT_RECONCILE_SECONDS = env_int("PAYMENT_RECONCILE_SECONDS", 60)
 REFUND_RETRY_SECONDS = env_int("REFUND_RETRY_SECONDS", 300)
 ORDER_MAIL_SWEEP_SECONDS = env_int("ORDER_MAIL_SWEEP_SECONDS", 300)
+STORE_DELIVERY_SECONDS = env_int("STORE_DELIVERY_SECONDS", 30)
+STORE_RECONCILE_SECONDS = env_int("STORE_RECONCILE_SECONDS", 3600)
 _periods = [
     RESERVATION_SWEEP_SECONDS,
     PAYMENT_RECONCILE_SECONDS,
     REFUND_RETRY_SECONDS,
     ORDER_MAIL_SWEEP_SECONDS,
+    STORE_DELIVERY_SECONDS,
+    STORE_RECONCILE_SECONDS,
 ]
 if min(_periods) < 1:
     raise ImproperlyConfigured("The periods of the background jobs must be at least 1 second.")
@@ -528,6 +534,9 @@ CELERY_BEAT_SCHEDULE = {
         ),
         ("retry-due-refunds", "checkout.tasks.retry_due_refunds", REFUND_RETRY_SECONDS),
         ("send-due-order-mails", "orders.tasks.send_due_order_mails", ORDER_MAIL_SWEEP_SECONDS),
+        # With the Sanity store: retry undelivered catalogue changes, and compare both sides.
+        ("deliver-store-changes", "catalog.tasks.deliver_store_changes", STORE_DELIVERY_SECONDS),
+        ("reconcile-store", "catalog.tasks.reconcile_store", STORE_RECONCILE_SECONDS),
     ]
 }
 # Runs the schedule inside each serving process when there is no broker (see haat/ticker.py).

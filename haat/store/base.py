@@ -62,12 +62,21 @@ class Store(Protocol):
         """Current state of these products (unknown ids are left out). Never cached."""
         ...
 
-    def product_sync(self, product: ProductState) -> None:
-        """Publish a product's catalogue fields (name, price, published…) to the store. Its
-        stock is only taken from ``product`` when the store has never seen it."""
+    def products_changed(self, product_ids: Iterable[int]) -> None:
+        """These products were changed, created or deleted in the database, inside the caller's
+        transaction. A store keeping a copy records them for delivery after commit."""
         ...
 
-    def product_remove(self, product_id: int) -> None: ...
+    def deliver_changes(
+        self, product_ids: Iterable[int] | None = None, *, ignore_backoff: bool = False
+    ) -> int:
+        """Bring the store's copy of changed products up to date (these, or all that are due);
+        returns how many were delivered. Called after commit, by the background jobs."""
+        ...
+
+    def reconcile(self) -> dict[str, int]:
+        """Compare the store's copy with the database and repair what differs."""
+        ...
 
     def stock_adjust(self, product_id: int, delta: int) -> tuple[str, int]:
         """Add ``delta`` to stock, refusing to go below zero. Returns (product name, new stock).

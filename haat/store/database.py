@@ -77,11 +77,16 @@ class DatabaseStore:
             for pk, slug, name, price, stock, published, image in rows
         }
 
-    def product_sync(self, product: ProductState) -> None:
+    def products_changed(self, product_ids: Iterable[int]) -> None:
         """Nothing to do: the product row is the product."""
 
-    def product_remove(self, product_id: int) -> None:
-        """Nothing to do: the row is already gone."""
+    def deliver_changes(
+        self, product_ids: Iterable[int] | None = None, *, ignore_backoff: bool = False
+    ) -> int:
+        return 0  # no copy anywhere else
+
+    def reconcile(self) -> dict[str, int]:
+        return {}
 
     def stock_adjust(self, product_id: int, delta: int) -> tuple[str, int]:
         with transaction.atomic(), connection.cursor() as cursor:

@@ -1,15 +1,21 @@
-"""A store in a Sanity dataset: products (with their stock), carts and wishlists as documents.
+"""A store in a Sanity dataset: carts and wishlists as documents, and a copy of the catalogue
+(products with their stock) for the Studio and anyone else reading the dataset.
 
-Every read-modify-write is one Sanity transaction guarded by ``ifRevisionID``: if someone else
-changed the document in between, Sanity answers 409, and we read again and retry with a short,
-jittered, bounded backoff, then give up with a clear "try again" error. Stock for one checkout is
-taken in one transaction across all its products, so it is all or nothing. GROQ parameters are
-always passed as ``$params``, never pasted into the query. Reads go to the API host, never the
-CDN, so stock is always current.
+The database is the one authority for stock, the ledger and the catalogue; Sanity is never
+asked anything inside a database transaction. Sanity cannot take part in one, so a change
+written to both could roll back in one and stay in the other; instead each product change
+bumps the product's outbox version in the transaction that makes it (``haat.store.outbox``),
+and after commit a background job sends the product's state, labelled with that version, to
+Sanity, retrying with backoff until it gets there. A document already at that version or newer
+is left alone, so retries after ambiguous failures and late workers are harmless. A periodic
+reconciliation compares both sides and repairs the copy. The rules (stock checks, published)
+read the database, never the copy.
 
-Haat's database keeps a mirror of each product's stock (``Product.stock``), written after each
-successful change and ordered by a per-product sequence number, so pages, the admin and the
-ledger read it without a round trip; the conditional checks always run against Sanity.
+Every cart/wishlist read-modify-write is one Sanity transaction guarded by ``ifRevisionID``: if
+someone else changed the document in between, Sanity answers 409, and we read again and retry
+with a short, jittered, bounded backoff, then give up with a clear "try again" error. GROQ
+parameters are always passed as ``$params``, never pasted into the query. Reads go to the API
+host, never the CDN.
 """
 
 from __future__ import annotations
@@ -20,15 +26,18 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
-from django.db import connection
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Product
-from haat.errors import InsufficientStock, ProductNotFound, ShortItem, StoreBusy
+from haat.background import enqueue
+from haat.errors import StoreBusy
+from haat.store import outbox
 from haat.store.base import (
     CartChange,
     CartContents,
@@ -37,14 +46,10 @@ from haat.store.base import (
     WishlistContents,
     WishlistEntry,
 )
-from haat.store.sql import sql
+from haat.store.database import DatabaseStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-PRODUCT_FIELDS = (
-    '{haatId, name, "slug": slug.current, priceMinor, stock, stockSeq, isPublished, imageUrl}'
-)
 
 
 class SanityError(Exception):
@@ -80,7 +85,7 @@ class SanityClient:
         self.http = httpx.Client(
             base_url=host,
             headers={"Authorization": f"Bearer {token}"},
-            timeout=httpx.Timeout(10.0, connect=3.0),
+            timeout=httpx.Timeout(float(settings.SANITY_TIMEOUT_SECONDS), connect=3.0),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
         )
 
@@ -136,6 +141,7 @@ class SanityStore:
             api_host=settings.SANITY_API_HOST,
         )
         self.attempts = settings.SANITY_MAX_ATTEMPTS
+        self.database = DatabaseStore()
 
     # --- retrying read-modify-write -------------------------------------------------------
     def _retrying(self, attempt: Callable[[], T]) -> T:
@@ -149,118 +155,128 @@ class SanityStore:
                 time.sleep(random.uniform(0, min(0.25, 0.004 * 2**number)))
         raise StoreBusy()
 
-    # --- catalogue ------------------------------------------------------------------------
+    # --- catalogue and stock: the database decides, Sanity gets a copy ---------------------
     def products(self, ids: Iterable[int]) -> dict[int, ProductState]:
-        wanted = sorted({int(pk) for pk in ids})
-        if not wanted:
-            return {}
-        rows = self.client.query(
-            f'*[_type == "product" && haatId in $ids]{PRODUCT_FIELDS}', {"ids": wanted}
-        )
-        return {int(row["haatId"]): _state(row) for row in rows}
+        # The rules check the authority, never the copy, which may lag by a delivery.
+        return self.database.products(ids)
 
-    def product_sync(self, product: ProductState) -> None:
-        """Publish a product's catalogue fields; its stock is only set when it is new here."""
-        doc_id = product_doc_id(product.id)
-        fields = {
-            "haatId": product.id,
-            "name": product.name,
-            "slug": {"_type": "slug", "current": product.slug},
-            "priceMinor": product.price_minor,
-            "isPublished": product.is_published,
-            "imageUrl": product.image_url,
-        }
-        self.client.mutate(
-            [
-                {
-                    "createIfNotExists": {
-                        "_id": doc_id,
-                        "_type": "product",
-                        **fields,
-                        "stock": product.stock,
-                        "stockSeq": 0,
-                    }
-                },
-                {"patch": {"id": doc_id, "set": fields}},
-            ]
-        )
-
-    def product_remove(self, product_id: int) -> None:
-        self.client.mutate([{"delete": {"id": product_doc_id(product_id)}}])
+    def products_changed(self, product_ids: Iterable[int]) -> None:
+        """Record the change in the outbox, in the caller's transaction; deliver after commit."""
+        ids = outbox.mark(product_ids)
+        if ids:
+            transaction.on_commit(
+                partial(enqueue, "catalog.services.store_changes_deliver", product_ids=ids)
+            )
 
     def stock_adjust(self, product_id: int, delta: int) -> tuple[str, int]:
-        def attempt() -> tuple[str, int]:
-            doc = self.client.documents([product_doc_id(product_id)]).get(
-                product_doc_id(product_id)
-            )
-            if doc is None:
-                raise ProductNotFound(product_id=product_id)
-            stock = int(doc.get("stock", 0))
-            if stock + delta < 0:
-                raise InsufficientStock(
-                    items=[ShortItem(product_id, str(doc.get("name", "")), -delta, stock)]
-                )
-            self.client.mutate(
-                [
-                    {
-                        "patch": {
-                            "id": doc["_id"],
-                            "ifRevisionID": doc["_rev"],
-                            "inc": {"stock": delta, "stockSeq": 1},
-                        }
-                    }
-                ]
-            )
-            sequence = int(doc.get("stockSeq", 0)) + 1
-            _mirror_stock({product_id: (stock + delta, sequence)})
-            return str(doc.get("name", "")), stock + delta
-
-        return self._retrying(attempt)
+        with transaction.atomic():
+            result = self.database.stock_adjust(product_id, delta)
+            self.products_changed([product_id])
+        return result
 
     def stock_take(self, quantities: Mapping[int, int]) -> dict[int, int]:
-        ids = sorted(quantities)
-
-        def attempt() -> dict[int, int]:
-            docs = self.client.documents(product_doc_id(pk) for pk in ids)
-            short = []
-            for product_id in ids:
-                doc = docs.get(product_doc_id(product_id))
-                available = int(doc.get("stock", 0)) if doc else 0
-                if available < quantities[product_id]:
-                    name = str(doc.get("name", "")) if doc else ""
-                    short.append(ShortItem(product_id, name, quantities[product_id], available))
-            if short:
-                raise InsufficientStock(items=short)
-            # One transaction for all products: every revision must still match, or none moves.
-            self.client.mutate(
-                [
-                    {
-                        "patch": {
-                            "id": product_doc_id(pk),
-                            "ifRevisionID": docs[product_doc_id(pk)]["_rev"],
-                            "dec": {"stock": quantities[pk]},
-                            "inc": {"stockSeq": 1},
-                        }
-                    }
-                    for pk in ids
-                ]
-            )
-            result = {
-                pk: (
-                    int(docs[product_doc_id(pk)]["stock"]) - quantities[pk],
-                    int(docs[product_doc_id(pk)].get("stockSeq", 0)) + 1,
-                )
-                for pk in ids
-            }
-            _mirror_stock(result)
-            return {pk: stock for pk, (stock, _) in result.items()}
-
-        return self._retrying(attempt)
+        with transaction.atomic():
+            result = self.database.stock_take(quantities)
+            self.products_changed(quantities)
+        return result
 
     def stock_take_recorded(
         self, quantities: Mapping[int, int], *, reason: str, reference: str, actor_id: int | None
     ) -> dict[int, int] | None:
-        return None  # the ledger lives in Haat's database, not in the dataset
+        with transaction.atomic():
+            result = self.database.stock_take_recorded(
+                quantities, reason=reason, reference=reference, actor_id=actor_id
+            )
+            if result is not None:
+                self.products_changed(quantities)
+        return result
+
+    def deliver_changes(
+        self, product_ids: Iterable[int] | None = None, *, ignore_backoff: bool = False
+    ) -> int:
+        """Send the products' committed state to Sanity (all due ones, or these). Returns how
+        many products were brought up to date. Never call inside a transaction: nothing is
+        locked while Sanity is asked. Safe with any number of workers (``outbox.claim``)."""
+        wanted = None if product_ids is None else sorted({int(pk) for pk in product_ids})
+        done = 0
+        # A few rounds for changes committed while a round was on its way; the periodic job
+        # picks up anything left over.
+        for _ in range(3 if wanted is not None else 50):
+            token, claimed = outbox.claim(wanted, ignore_backoff=ignore_backoff)
+            if not claimed:
+                break
+            try:
+                versions = self._send_states(outbox.claimed_states(token))
+            except Exception as error:  # 5xx, timeout, endless conflicts: retry later
+                log.warning("Sanity delivery of products %s failed: %s", claimed, error)
+                outbox.failed(token, str(error) or type(error).__name__)
+                break
+            outbox.delivered(token, versions)
+            done += len(versions)
+        return done
+
+    def _send_states(self, claimed: list[outbox.Claimed]) -> dict[int, int]:
+        """One Sanity transaction for the batch. A document already at that version or newer
+        is left alone, so a retry after an ambiguous failure (the change went through, the
+        answer did not) or a late, slower worker never overwrites a newer state."""
+
+        def attempt() -> dict[int, int]:
+            docs = self.client.documents(product_doc_id(item.product_id) for item in claimed)
+            mutations: list[dict[str, Any]] = []
+            for item in claimed:
+                doc_id = product_doc_id(item.product_id)
+                doc = docs.get(doc_id)
+                if doc is not None and int(doc.get("haatVersion") or 0) >= item.version:
+                    continue
+                if item.state is None:
+                    if doc is not None:
+                        mutations.append({"delete": {"id": doc_id}})
+                    continue
+                fields = {**_fields(item.state), "haatVersion": item.version}
+                if doc is None:
+                    mutations.append({"create": {"_id": doc_id, "_type": "product", **fields}})
+                else:
+                    mutations.append(
+                        {"patch": {"id": doc_id, "ifRevisionID": doc["_rev"], "set": fields}}
+                    )
+            if mutations:
+                self.client.mutate(mutations)
+            return {item.product_id: item.version for item in claimed}
+
+        return self._retrying(attempt)
+
+    def reconcile(self, *, batch: int = 200) -> dict[str, int]:
+        """Compare every product with its Sanity copy and repair what differs (edited or
+        deleted in the Studio, a document for a product that is gone, a copy behind a database
+        restored from backup): such products are marked again, above the version Sanity holds,
+        and delivered. Returns the counts. Idempotent; safe to run on several workers."""
+        held = {
+            int(row["haatId"]): int(row.get("haatVersion") or 0)
+            for row in self.client.query(
+                '*[_type == "product" && defined(haatId)]{haatId, haatVersion}'
+            )
+        }
+        product_ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+        pending = set(outbox.pending_ids())
+        differing: dict[int, int] = {}
+        for start in range(0, len(product_ids), batch):
+            page = product_ids[start : start + batch]
+            states = self.database.products(page)
+            docs = self.client.documents(product_doc_id(pk) for pk in page)
+            for pk, state in states.items():
+                doc = docs.get(product_doc_id(pk))
+                if doc is None or _differs(doc, state):
+                    differing[pk] = int((doc or {}).get("haatVersion") or 0)
+        known = set(product_ids)
+        differing.update({pk: version for pk, version in held.items() if pk not in known})
+        for pk, version in sorted(differing.items()):  # one row at a time: never two locks
+            outbox.mark([], floors={pk: version})
+        delivered = self.deliver_changes(differing, ignore_backoff=True) if differing else 0
+        return {
+            "checked": len(product_ids),
+            "repaired": len(set(differing) - pending),
+            "delivered": delivered,
+        }
 
     # --- carts ----------------------------------------------------------------------------
     def cart_get(self, user_id: int) -> CartContents:
@@ -377,16 +393,21 @@ class SanityStore:
         return self._retrying(attempt)
 
 
-def _state(row: dict[str, Any]) -> ProductState:
-    return ProductState(
-        id=int(row["haatId"]),
-        slug=row.get("slug") or "",
-        name=row.get("name") or "",
-        price_minor=int(row.get("priceMinor") or 0),
-        stock=int(row.get("stock") or 0),
-        is_published=bool(row.get("isPublished")),
-        image_url=row.get("imageUrl") or "",
-    )
+def _fields(state: ProductState) -> dict[str, Any]:
+    """A product's document fields, as Haat's database has them."""
+    return {
+        "haatId": state.id,
+        "name": state.name,
+        "slug": {"_type": "slug", "current": state.slug},
+        "priceMinor": state.price_minor,
+        "stock": state.stock,
+        "isPublished": state.is_published,
+        "imageUrl": state.image_url,
+    }
+
+
+def _differs(doc: dict[str, Any], state: ProductState) -> bool:
+    return any(doc.get(name) != value for name, value in _fields(state).items())
 
 
 def _cart_contents(doc: dict[str, Any] | None) -> CartContents:
@@ -404,17 +425,3 @@ def _wishlist_contents(doc: dict[str, Any] | None) -> WishlistContents:
         for item in doc.get("items", [])
     )
     return WishlistContents(int(doc.get("version", 0)), items)
-
-
-def _mirror_stock(levels: Mapping[int, tuple[int, int]]) -> None:
-    """Copy new stock levels into Haat's database, newest change wins (by Sanity sequence)."""
-    with connection.cursor() as cursor:
-        for product_id, (stock, sequence) in levels.items():
-            cursor.execute(
-                sql(
-                    "UPDATE {P} SET {P.stock} = %s, {P.store_sequence} = %s "
-                    "WHERE {P.pk} = %s AND {P.store_sequence} < %s",
-                    P=Product,
-                ),
-                [stock, sequence, product_id, sequence],
-            )

@@ -6,6 +6,9 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "sk-haat-standin-token"
@@ -55,3 +58,14 @@ class StandIn:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+    def fault(self, dataset: str, **fault: Any) -> None:
+        """Make the next requests to ``dataset`` fail or stall (see server.mjs: fault hooks)."""
+        httpx.post(
+            f"{self.url}/_standin/faults", json={"dataset": dataset, **fault}
+        ).raise_for_status()
+
+    def clear_faults(self, dataset: str) -> None:
+        httpx.post(
+            f"{self.url}/_standin/faults", json={"dataset": dataset, "clear": True}
+        ).raise_for_status()

@@ -2,6 +2,10 @@
 // GROQ runs on Sanity's own groq-js and patches on Sanity's own @sanity/mutator; transactions are
 // all-or-nothing, each gets a new _rev, a stale ifRevisionID or creating an existing id is 409.
 // Binds 127.0.0.1 only; prints the port on stdout; exits when stdin closes (its parent died).
+// Fault hooks for the drift tests: POST /_standin/faults {dataset, endpoint, status, delayMs,
+// phase, times} makes the next `times` matching requests of that dataset answer `status`
+// (phase "before": nothing applied; "after": applied, then the error) or wait `delayMs` first
+// (phase "before") or after applying (phase "after"), as a slow or failing Sanity would.
 import http from "node:http";
 import { randomBytes } from "node:crypto";
 import { parse, evaluate } from "groq-js";
@@ -10,6 +14,17 @@ import { Mutation } from "@sanity/mutator";
 const token = process.env.SANITY_STANDIN_TOKEN || "";
 const datasets = new Map(); // name -> Map(id -> doc)
 let transactions = 0;
+let faults = []; // {dataset, endpoint, status, delayMs, phase, times}
+
+function takeFault(name, endpoint) {
+  const fault = faults.find((f) => f.dataset === name && (f.endpoint === "*" || f.endpoint === endpoint) && f.times > 0);
+  if (!fault) return null;
+  fault.times -= 1;
+  faults = faults.filter((f) => f.times > 0);
+  return fault;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function dataset(name) {
   if (!datasets.has(name)) datasets.set(name, new Map());
@@ -86,12 +101,30 @@ const server = http.createServer(async (req, res) => {
   try {
     const url = new URL(req.url, "http://127.0.0.1");
     if (url.pathname === "/_standin/stats") return send(res, 200, { transactions });
-    if (url.pathname === "/_standin/reset" && req.method === "POST") { datasets.clear(); return send(res, 200, { ok: true }); }
+    if (url.pathname === "/_standin/reset" && req.method === "POST") { datasets.clear(); faults = []; return send(res, 200, { ok: true }); }
+    if (url.pathname === "/_standin/faults" && req.method === "POST") {
+      const fault = JSON.parse(await readBody(req));
+      if (fault.clear) faults = faults.filter((f) => f.dataset !== fault.dataset);
+      else faults.push({ endpoint: "*", status: 0, delayMs: 0, phase: "before", times: 1, ...fault });
+      return send(res, 200, { faults: faults.length });
+    }
     if (token && req.headers.authorization !== `Bearer ${token}`) return fail(res, 401, "unauthorized", "Unauthorized - session not found");
     const match = url.pathname.match(/^\/v[\w-]+\/data\/(query|doc|mutate)\/([\w-]+)(?:\/(.*))?$/);
     if (!match) return fail(res, 404, "notFound", "Not found");
     const [, endpoint, name, rest] = match;
     const docs = dataset(name);
+    const fault = takeFault(name, endpoint);
+    if (fault && fault.phase === "before") {
+      if (fault.delayMs) await sleep(fault.delayMs);
+      if (fault.status) return fail(res, fault.status, "serverError", "Injected fault");
+    }
+    const answer = async (status, body) => {
+      if (fault && fault.phase === "after") {
+        if (fault.delayMs) await sleep(fault.delayMs);
+        if (fault.status) return fail(res, fault.status, "serverError", "Injected fault (applied)");
+      }
+      return send(res, status, body);
+    };
     if (endpoint === "query" && req.method === "GET") {
       const query = url.searchParams.get("query");
       if (!query) return fail(res, 400, "queryParseError", "Missing query");
@@ -105,18 +138,19 @@ const server = http.createServer(async (req, res) => {
       try { tree = parse(query, { params }); } catch (error) { return fail(res, 400, "queryParseError", String(error.message || error)); }
       const started = Date.now();
       const value = await evaluate(tree, { dataset: [...docs.values()], params });
-      return send(res, 200, { ms: Date.now() - started, query, result: await value.get() });
+      return answer(200, { ms: Date.now() - started, query, result: await value.get() });
     }
     if (endpoint === "doc" && req.method === "GET") {
       const ids = (rest || "").split(",").filter(Boolean);
-      return send(res, 200, { documents: ids.map((id) => docs.get(id)).filter(Boolean) });
+      return answer(200, { documents: ids.map((id) => docs.get(id)).filter(Boolean) });
     }
     if (endpoint === "mutate" && req.method === "POST") {
       let payload;
       try { payload = JSON.parse(await readBody(req)); } catch { return fail(res, 400, "invalidJson", "Body is not JSON"); }
       if (!Array.isArray(payload.mutations)) return fail(res, 400, "mutationError", "mutations must be an array");
       try {
-        return send(res, 200, applyTransaction(docs, payload.mutations));
+        const outcome = applyTransaction(docs, payload.mutations);
+        return answer(200, outcome);
       } catch (error) {
         if (error instanceof Conflict) return fail(res, 409, "mutationError", error.message);
         if (error instanceof BadRequest) return fail(res, 400, "mutationError", error.message);

@@ -1,5 +1,6 @@
 """What is particular to the Sanity store: revision-guarded retries, bounded give-up, GROQ
-parameters, request costs, the mirror of stock, and the live dataset test."""
+parameters, request costs, the ordered delivery of the catalogue copy, and the live dataset
+test. (Failures and drift: test_sanity_drift.py.)"""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import os
 import pytest
 
 from cart.services import cart_add_line
-from catalog.models import Product
-from haat.store import get_store
-from haat.store.sanity import SanityStore, StoreBusy, cart_doc_id
+from catalog.models import Product, StoreOutbox
+from catalog.services import store_changes_deliver
+from haat.store import get_store, outbox
+from haat.store.sanity import SanityStore, StoreBusy, cart_doc_id, product_doc_id
 from tests.conftest import use_sanity
 from tests.manage_process import manage
 
@@ -80,6 +82,7 @@ def test_endless_conflicts_give_up_with_a_clear_error(
 
 def test_groq_parameters_are_never_pasted_into_the_query(sanity, make_product):
     product = make_product(name='Quote "and" brace } test')
+    store_changes_deliver(product_ids=[product.pk])
     rows = sanity.client.query(
         '*[_type == "product" && name == $name]{haatId}', {"name": product.name}
     )
@@ -96,38 +99,48 @@ def test_request_costs(sanity, shopper, make_product):
     client = sanity.client
     start = client.requests
     cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=1)
-    assert client.requests - start == 3  # read cart, query products, mutate
+    assert client.requests - start == 2  # read cart, mutate (the products come from the database)
     start = client.requests
     sanity.cart_get(shopper.pk)
     assert client.requests - start == 1
     start = client.requests
     sanity.stock_take({product.pk: 1})
-    assert client.requests - start == 2  # read products, one transaction
+    assert client.requests - start == 0  # stock moves in the database
+    store_changes_deliver(product_ids=[product.pk])
+    assert client.requests - start == 2  # after commit: read the documents, one transaction
 
 
-def test_stock_is_mirrored_in_order(sanity, make_product):
+def _doc(sanity, product):
+    return sanity.client.documents([product_doc_id(product.pk)])[product_doc_id(product.pk)]
+
+
+def test_a_late_delivery_never_overwrites_a_newer_one(sanity, make_product):
     product = make_product(stock=5)
+    store_changes_deliver(product_ids=[product.pk])
+    version = StoreOutbox.objects.get(product_id=product.pk).version
+    stale = outbox.Claimed(product.pk, version, sanity.products([product.pk])[product.pk])
     sanity.stock_adjust(product.pk, -2)
-    sanity.stock_take({product.pk: 1})
-    product.refresh_from_db()
-    assert product.stock == 2
-    # An older change arriving late cannot overwrite a newer one.
-    from haat.store.sanity import _mirror_stock
+    assert store_changes_deliver(product_ids=[product.pk]) == 1
+    assert _doc(sanity, product)["stock"] == 3
+    # A worker that read the older version (stock 5) long ago arrives now: it changes nothing.
+    sanity._send_states([stale])
+    assert (_doc(sanity, product)["stock"], _doc(sanity, product)["haatVersion"]) == (
+        3,
+        version + 1,
+    )
 
-    _mirror_stock({product.pk: (99, 1)})
-    product.refresh_from_db()
-    assert product.stock == 2
 
-
-def test_catalogue_edits_reach_sanity_but_never_reset_its_stock(sanity, make_product):
-    product = make_product(stock=7, name="Old name")
-    sanity.stock_adjust(product.pk, -3)
-    product = Product.objects.get(pk=product.pk)
-    product.name = "New name"
-    product.stock = 999  # a stale in-memory value must not leak into Sanity
-    product.save()
-    state = sanity.products([product.pk])[product.pk]
-    assert (state.name, state.stock) == ("New name", 4)
+def test_catalogue_edits_reach_sanity_and_a_stale_stock_is_never_saved(
+    sanity, make_product, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        product = make_product(stock=7, name="Old name")
+        product = Product.objects.get(pk=product.pk)
+        sanity.stock_adjust(product.pk, -3)  # a sale after the product was read
+        product.name = "New name"
+        product.save()  # its in-memory stock (7) is stale: it must not be saved, nor sent
+    assert (_doc(sanity, product)["name"], _doc(sanity, product)["stock"]) == ("New name", 4)
+    assert Product.objects.get(pk=product.pk).stock == 4
 
 
 def test_settings_refuse_to_start_without_sanity_variables(tmp_path):
@@ -144,10 +157,8 @@ def test_export_command(sanity, make_product, capsys):
     make_product(stock=3, name="Exported Lamp")
     call_command("sanity_export_catalog", "--no-progress")
     assert "Exported" in capsys.readouterr().out
-    assert any(
-        s.name == "Exported Lamp"
-        for s in sanity.products(Product.objects.values_list("pk", flat=True)).values()
-    )
+    rows = sanity.client.query('*[_type == "product"]{name, stock}')
+    assert {"name": "Exported Lamp", "stock": 3} in rows
 
 
 @pytest.mark.skipif(
@@ -164,4 +175,5 @@ def test_live_dataset_round_trip(settings, make_product, shopper):
     product = make_product(stock=2)
     cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=1)
     assert store.cart_get(shopper.pk).lines == {product.pk: 1}
-    store.product_remove(product.pk)
+    product.delete()
+    store.deliver_changes([product.pk], ignore_backoff=True)
