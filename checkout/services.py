@@ -600,7 +600,12 @@ def order_check_paid(*, order_id: int) -> Order:
         return order
     if state.payment_status != "paid" or state.order_id not in {None, order.pk}:
         return order
-    return _fulfil_paid(order, state)
+    log.warning(
+        "Order %s is paid at the gateway but not fulfilled (its payment event was lost, or is "
+        "just arriving); fulfilling it now",
+        order.number,
+    )
+    return _fulfil_matching_session(order, state)
 
 
 def payment_sessions_reconcile(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:

@@ -34,6 +34,8 @@ PERIODS = (
     "REFUND_RETRY_SECONDS",
     "ORDER_MAIL_SWEEP_SECONDS",
 )
+# A mail claimed by a worker that was killed is sent again after this (600 s in production).
+MAIL_CLAIM_LEASE = 30
 SEED = ["--products", "24", "--images-per-product", "0", "--no-progress", "--no-accounts"]
 
 
@@ -70,6 +72,7 @@ def cluster(mail_sink: MailSink) -> Iterator[Cluster]:
         log_level="WARNING",
         extra_env={
             **dict.fromkeys(PERIODS, str(BEAT_PERIOD)),
+            "ORDER_MAIL_CLAIM_LEASE_SECONDS": str(MAIL_CLAIM_LEASE),
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(mail_sink.port),
             "EMAIL_USE_TLS": "false",
