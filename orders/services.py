@@ -4,8 +4,9 @@ A mail is a row (``OrderMail``, one per order and kind) written inside the calle
 transaction, so it exists exactly when the change it tells about was committed; the worker is
 handed it only after that commit. Sending claims the row with one conditional UPDATE first, so
 of two workers given the same mail only one sends it. The one case that can still repeat a mail
-is a sender dying after the mail server accepted it and before it was marked sent: after
-the claim's lease (``ORDER_MAIL_CLAIM_LEASE_SECONDS``) someone else sends it again (a second copy beats a lost confirmation)."""
+is a sender dying after the mail server accepted it and before it was marked sent: after the
+claim's lease (``ORDER_MAIL_CLAIM_LEASE_SECONDS``) someone else sends it again (a second copy
+beats a lost confirmation)."""
 
 from __future__ import annotations
 
