@@ -38,7 +38,7 @@ help:
 	@echo "make prod-local  production mode on plain HTTP with test payments, to try it locally"
 	@echo "make bench  benchmark in production mode on 127.0.0.1 (ARGS=--quick for a short run)"
 	@echo "make cluster       NODES=3 app nodes behind HAProxy on http://127.0.0.1:8080 (PostgreSQL, Redis)"
-	@echo "make test-cluster  the cluster tests: flash sale, node failure, shared sessions"
+	@echo "make test-cluster  the cluster tests: flash sale, node, Redis and worker failures, shared sessions"
 
 # uv is installed into ./.tools, so no global tool is needed (pip comes with Python).
 $(UV):

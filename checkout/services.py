@@ -626,11 +626,51 @@ def order_recheck_payment(*, order_id: int, by: OrderActor = BY_TASK) -> Order:
     return Order.objects.get(pk=order_id)
 
 
+def order_check_paid(*, order_id: int) -> Order:
+    """A pending order whose reservation still holds, asked about: fulfilled if the gateway
+    says its session was paid (the payment's event was lost, say a node died between the
+    gateway's answer and the fulfilment, and the shopper never came back to the success page).
+    Only asks: the session stays open, as the shopper may still be paying."""
+    order = Order.objects.get(pk=order_id)
+    if order.status != Order.Status.PENDING or not order.payment_session_id:
+        return order
+    try:
+        state = get_gateway(order.gateway).retrieve_session(order.payment_session_id)
+    except (GatewayError, ImproperlyConfigured) as error:
+        log.info(
+            "Could not ask the gateway about pending order %s (%s); later", order.number, error
+        )
+        return order
+    if state.payment_status != "paid" or state.order_id not in {None, order.pk}:
+        return order
+    log.warning(
+        "Order %s is paid at the gateway but not fulfilled (its payment event was lost, or is "
+        "just arriving); fulfilling it now",
+        order.number,
+    )
+    return _fulfil_matching_session(order, state, by=BY_TASK)
+
+
 def payment_sessions_reconcile(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
-    """Bring orders in line with what the gateway knows: expired pending orders (as
+    """Bring orders in line with what the gateway knows: pending orders whose reservation
+    still holds (paid → fulfilled now, not at the expiry), expired pending orders (as
     ``reservations_release_expired``), and cancelled orders placed within
     ``PAYMENT_RECONCILE_HOURS`` whose session's time is up and was not yet seen closed."""
     now = now or timezone.now()
+    holding = list(
+        Order.objects.filter(
+            status=Order.Status.PENDING,
+            reservation__status=Reservation.Status.ACTIVE,
+            reservation__expires_at__gt=now,
+        )
+        .exclude(payment_session_id="")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    found_paid = 0
+    for order_id in holding:
+        order = _each_order(order_check_paid, order_id=order_id)
+        found_paid += order is not None and order.status != Order.Status.PENDING
     ended = reservations_release_expired(now=now, limit=limit)
     order_ids = list(
         Order.objects.filter(
@@ -647,7 +687,12 @@ def payment_sessions_reconcile(*, now: datetime | None = None, limit: int = 500)
     for order_id in order_ids:
         order = _each_order(order_recheck_payment, order_id=order_id)
         recovered += order is not None and order.status != Order.Status.CANCELLED
-    return {"expired": ended, "rechecked": len(order_ids), "recovered": recovered}
+    return {
+        "paid_found": found_paid,
+        "expired": ended,
+        "rechecked": len(order_ids),
+        "recovered": recovered,
+    }
 
 
 def refunds_retry_due(*, limit: int = 200) -> int:

@@ -548,6 +548,12 @@ EMBEDDED_TICKER = env_bool("HAAT_EMBEDDED_TICKER", not REDIS_URL)
 RESERVATION_GATEWAY_GRACE_MINUTES = env_int("RESERVATION_GATEWAY_GRACE_MINUTES", 15)
 PAYMENT_RECONCILE_HOURS = env_int("PAYMENT_RECONCILE_HOURS", 48)
 ORDER_MAIL_MAX_ATTEMPTS = env_int("ORDER_MAIL_MAX_ATTEMPTS", 8)
+# A mail claimed this long ago and still not marked sent is taken to be from a sender that died
+# (a killed worker) and is sent again. It must exceed what one live send can take (the SMTP
+# timeout is 15 s per step); the default also exceeds a task's hard time limit (300 s).
+ORDER_MAIL_CLAIM_LEASE_SECONDS = env_int("ORDER_MAIL_CLAIM_LEASE_SECONDS", 600)
+if ORDER_MAIL_CLAIM_LEASE_SECONDS < 30:
+    raise ImproperlyConfigured("ORDER_MAIL_CLAIM_LEASE_SECONDS must be at least 30.")
 # The shop's public address, for links in e-mails. Production derives it from the first
 # CSRF_TRUSTED_ORIGINS entry, else the first ALLOWED_HOSTS name over HTTPS.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")

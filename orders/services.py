@@ -9,8 +9,9 @@ E-mails: a mail is a row (``OrderMail``, one per order and kind) written inside 
 transaction, so it exists exactly when the change it tells about was committed; the worker is
 handed it only after that commit. Sending claims the row with one conditional UPDATE first, so
 of two workers given the same mail only one sends it. The one case that can still repeat a mail
-is a sender dying after the mail server accepted it and before it was marked sent: after
-``MAIL_CLAIM_LEASE`` someone else sends it again (a second copy beats a lost confirmation)."""
+is a sender dying after the mail server accepted it and before it was marked sent: after the
+claim's lease (``ORDER_MAIL_CLAIM_LEASE_SECONDS``) someone else sends it again (a second copy
+beats a lost confirmation)."""
 
 from __future__ import annotations
 
@@ -138,9 +139,10 @@ def order_status_change(
     return True
 
 
-# Longer than a task's hard time limit (300 s), so a claim is only ever stale when its sender
-# is gone.
-MAIL_CLAIM_LEASE = timedelta(minutes=10)
+def mail_claim_lease() -> timedelta:
+    """How long a sender's claim on a mail holds; an older claim is from a sender that died."""
+    return timedelta(seconds=settings.ORDER_MAIL_CLAIM_LEASE_SECONDS)
+
 
 SUBJECTS = {
     OrderMail.Kind.CONFIRMATION: "Order {number} is confirmed",
@@ -197,7 +199,7 @@ def order_mail_send(*, mail_id: int, now: datetime | None = None) -> str:
     now = now or timezone.now()
     claimed = (
         OrderMail.objects.filter(pk=mail_id, status=OrderMail.Status.PENDING)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - MAIL_CLAIM_LEASE))
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - mail_claim_lease()))
         .update(claimed_at=now, attempts=F("attempts") + 1)
     )
     if not claimed:
@@ -230,7 +232,7 @@ def _due_mail_ids(*, now: datetime | None, limit: int) -> list[int]:
     now = now or timezone.now()
     return list(
         OrderMail.objects.filter(status=OrderMail.Status.PENDING)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - MAIL_CLAIM_LEASE))
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - mail_claim_lease()))
         .order_by("id")
         .values_list("pk", flat=True)[:limit]
     )

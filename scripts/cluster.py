@@ -637,9 +637,10 @@ class Cluster:
                 f"{child.name} exited ({code}); last lines of {child.log_path}:\n{child.log_tail()}"
             )
 
-    def wait_node(self, name: str, timeout: float = 60) -> None:
+    def wait_node(self, name: str, timeout: float = 120) -> None:
         """Until the node answers its health check; the first node also decides which path the
-        balancer checks (/healthz once the app has it, else /)."""
+        balancer checks (/healthz once the app has it, else /). A node on a busy 2-core machine
+        has taken over a minute to boot."""
         child = self.children[name]
 
         def answers() -> bool:

@@ -97,3 +97,33 @@ def test_a_paid_session_that_does_not_match_its_order_is_not_fulfilled_by_the_re
 
     assert status(order) == Order.Status.PENDING
     assert ledger(order) == [("reservation", -2)]
+
+
+def test_paid_but_never_fulfilled_is_found_by_the_reconcile_before_the_reservation_runs_out(
+    start, make_user, make_product
+):
+    """A node killed between the gateway's "paid" and the fulfilment, the shopper never back on
+    the success page: the next reconciliation run makes it a paid order, not the expiry half an
+    hour later. An order still being paid for is only asked about, its session left open."""
+    from checkout.services import payment_sessions_reconcile
+    from payments.models import TestPaymentSession
+
+    product = make_product(stock=5)
+    order = start(make_user(), buy_now=(product.pk, 2))
+    still_paying = start(make_user(), buy_now=(product.pk, 1))
+    pay_and_crash(order)
+
+    payment_sessions_reconcile()
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert order.payment_reference.startswith("pi_test_")
+    assert ledger(order) == [("reservation", -2), ("release", 2), ("sale", -2)]
+    assert status(still_paying) == Order.Status.PENDING
+    assert TestPaymentSession.objects.get(order=still_paying).status == "open"
+    assert Reservation.objects.get(order=still_paying).status == Reservation.Status.ACTIVE
+    assert stock(product) == 2
+    # Running again changes nothing.
+    payment_sessions_reconcile()
+    assert ledger(order) == [("reservation", -2), ("release", 2), ("sale", -2)]
+    assert stock(product) == 2

@@ -57,7 +57,12 @@ def test_unpaid_expired_session_is_expired_at_the_gateway_and_the_order_cancelle
     assert order.payment_session_closed_at is not None
     asked = []
     monkeypatch.setattr(TestGateway, "retrieve_session", lambda self, sid: asked.append(sid))
-    assert payment_sessions_reconcile() == {"expired": 0, "rechecked": 0, "recovered": 0}
+    assert payment_sessions_reconcile() == {
+        "paid_found": 0,
+        "expired": 0,
+        "rechecked": 0,
+        "recovered": 0,
+    }
     assert asked == []
     assert pay_with_test_card(session_id=order.payment_session_id, card_number=CARD_OK) == (
         False,
@@ -140,7 +145,12 @@ def test_declined_then_paid_with_the_event_lost_is_found_after_the_expiry(
     )
     run_out(order)
 
-    assert payment_sessions_reconcile() == {"expired": 0, "rechecked": 1, "recovered": 1}
+    assert payment_sessions_reconcile() == {
+        "paid_found": 0,
+        "expired": 0,
+        "rechecked": 1,
+        "recovered": 1,
+    }
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and order.payment_reference == "pi_test_retry"
     assert stock(product) == 2

@@ -3,8 +3,12 @@ books afterwards (straight from PostgreSQL, never through the nodes under test).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,3 +222,24 @@ def order_statuses(database_url: str, order_ids: list[int]) -> dict[int, str]:
         database_url, "SELECT id, status FROM orders_order WHERE id = ANY(%s)", (order_ids,)
     )
     return {row["id"]: row["status"] for row in found}
+
+
+def balancer_requests(cluster: Cluster) -> int:
+    """HTTP requests the balancer's front end has taken so far (its health checks of the nodes
+    are not among them)."""
+    text = cluster.haproxy_command("show stat")
+    for row in csv.DictReader(io.StringIO(text.lstrip("# "))):
+        if row.get("pxname") == "haat" and row.get("svname") == "FRONTEND":
+            return int(row.get("req_tot") or 0)
+    raise AssertionError("HAProxy shows no front end named haat")
+
+
+def wait_for(ready: Callable[[], bool], *, timeout: float, interval: float = 0.2) -> float | None:
+    """Seconds until ready() held (polled every interval), or None if it did not within timeout."""
+    started = time.monotonic()
+    while True:
+        if ready():
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            return None
+        time.sleep(interval)

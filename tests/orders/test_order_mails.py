@@ -23,12 +23,7 @@ from checkout.services import (
 )
 from haat import background
 from orders.models import Order, OrderEvent, OrderMail
-from orders.services import (
-    BY_TASK,
-    MAIL_CLAIM_LEASE,
-    order_mail_send,
-    order_mails_send_due,
-)
+from orders.services import BY_TASK, mail_claim_lease, order_mail_send, order_mails_send_due
 from orders.tasks import send_due_order_mails, send_order_mail
 from payments.services import pay_with_test_card
 from tests.checkout.conftest import URLS
@@ -187,8 +182,22 @@ def test_a_claim_left_by_a_dead_sender_is_taken_over_after_the_lease(placed, mai
     )
     assert order_mails_send_due() == {}  # someone is sending it
     OrderMail.objects.filter(pk=mail.pk).update(
-        claimed_at=timezone.now() - MAIL_CLAIM_LEASE - timedelta(seconds=1)
+        claimed_at=timezone.now() - mail_claim_lease() - timedelta(seconds=1)
     )
+    assert order_mails_send_due() == {"sent": 1}
+    assert len(mailoutbox) == 1
+
+
+def test_the_claim_lease_is_a_setting(placed, mailoutbox, settings):
+    """A worker killed while sending leaves its claim; with a shorter lease its mail goes out
+    sooner (the cluster tests use 30 s)."""
+    pay(placed)
+    mail = OrderMail.objects.get(order=placed)
+    OrderMail.objects.filter(pk=mail.pk).update(
+        claimed_at=timezone.now() - timedelta(seconds=31), attempts=1
+    )
+    assert order_mails_send_due() == {}  # ten minutes by default
+    settings.ORDER_MAIL_CLAIM_LEASE_SECONDS = 30
     assert order_mails_send_due() == {"sent": 1}
     assert len(mailoutbox) == 1
 
