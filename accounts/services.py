@@ -133,3 +133,10 @@ def clerk_user_delete(*, clerk_user_id: str) -> bool:
             return False
         user.delete()  # carts and wishlists cascade; orders keep their lines and lose the user
         return True
+
+
+def user_language_set(*, user_id: int, language: str) -> None:
+    """Keep the shopper's chosen language on their account (a code from settings.LANGUAGES)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"Unknown language {language!r}")
+    User.objects.filter(pk=user_id).update(language=language)

@@ -6,13 +6,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.clerk import frontend_api, with_clerk_policy
 from accounts.forms import PasswordResetRequestForm, SignInForm, SignUpForm
+from accounts.middleware import language_cookie_set
 from accounts.services import (
     EmailTaken,
     SignUpLinkInvalid,
@@ -20,6 +23,7 @@ from accounts.services import (
     sign_up_confirm,
     sign_up_pending,
     sign_up_request,
+    user_language_set,
 )
 from haat.background import enqueue
 from haat.limits import rate_limit
@@ -173,3 +177,17 @@ password_reset_confirm = PasswordResetConfirmView.as_view(
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="accounts/password_reset_complete.html"
 )
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The header's language switch: back to the same page in the chosen language, remembered
+    in a cookie and, for a signed-in shopper, on their account."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest(_("Choose one of the shop's languages."))
+    response = redirect(safe_next_url(request, reverse("catalog:home")))
+    language_cookie_set(response, language)
+    if request.user.is_authenticated:
+        user_language_set(user_id=request.user.pk, language=language)
+    return response
