@@ -10,6 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.clerk import local_user_for, placeholder_email
 from accounts.models import PendingSignUp, User
@@ -61,7 +62,7 @@ def sign_up_pending(*, token: str) -> PendingSignUp:
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         pending = None
     if pending is None:
-        raise SignUpLinkInvalid("This link no longer works: it was already used or has expired.")
+        raise SignUpLinkInvalid(_("This link no longer works: it was already used or has expired."))
     return pending
 
 
@@ -73,7 +74,7 @@ def sign_up_confirm(*, token: str) -> tuple[User, str]:
         # Locked, so two clicks on one link create one account; the second finds it gone.
         pending = PendingSignUp.objects.select_for_update().filter(pk=linked.pk).first()
         if pending is None:
-            raise SignUpLinkInvalid("This link was already used. Sign in with your new account.")
+            raise SignUpLinkInvalid(_("This link was already used. Sign in with your new account."))
         PendingSignUp.objects.filter(email__iexact=pending.email).delete()
         user = User(
             email=pending.email, full_name=pending.full_name, password=pending.password_hash
@@ -91,7 +92,7 @@ def sign_up_confirm(*, token: str) -> tuple[User, str]:
 def sign_up_forget_expired() -> int:
     """Drop sign-ups whose links have expired."""
     cutoff = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
-    count, _ = PendingSignUp.objects.filter(created_at__lt=cutoff).delete()
+    count, _kinds = PendingSignUp.objects.filter(created_at__lt=cutoff).delete()
     return count
 
 

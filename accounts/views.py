@@ -9,6 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -72,7 +73,7 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        messages.success(self.request, "Welcome back! You are signed in.")
+        messages.success(self.request, _("Welcome back! You are signed in."))
         return response
 
 
@@ -80,7 +81,7 @@ class SignOutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         if settings.AUTH_PROVIDER != "clerk":
             response = super().post(request, *args, **kwargs)
-            messages.info(request, "You are signed out. See you soon!")
+            messages.info(request, _("You are signed out. See you soon!"))
             return response
         # Clerk's session lives with Clerk: ClerkJS ends it there; we drop our copy of the token.
         response = render(
@@ -117,6 +118,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             pending_id=pending.pk,
             domain=request.get_host(),
             use_https=request.is_secure(),
+            language=translation.get_language() or "",
         )
         return redirect("accounts:signup_sent")
     return render(request, "accounts/sign_up.html", {"form": form, "next": next_url})
@@ -141,7 +143,7 @@ def sign_up_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
             request, "accounts/sign_up_confirm.html", {"refusal": refusal.message}, status=400
         )
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    messages.success(request, "Your account is ready. Happy shopping!")
+    messages.success(request, _("Your account is ready. Happy shopping!"))
     # Checked when the sign-up was made, and again here, against this request's host.
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from catalog.availability import availability_of
 from haat.errors import InsufficientStock, NotInCart, ProductNotFound, ProductUnavailable
 from haat.store import CartContents, ProductState, get_store
@@ -15,9 +17,9 @@ from haat.validation import validate_quantity
 def _on_sale(products: Mapping[int, ProductState], product_id: int) -> ProductState:
     product = products.get(product_id)
     if product is None:
-        raise ProductNotFound("This product does not exist.", product_id=product_id)
+        raise ProductNotFound(_("This product does not exist."), product_id=product_id)
     if not product.is_published:
-        raise ProductUnavailable("This product is no longer on sale.", product_id=product_id)
+        raise ProductUnavailable(_("This product is no longer on sale."), product_id=product_id)
     return product
 
 
@@ -58,7 +60,7 @@ def cart_set_quantity(*, user_id: int, product_id: int, quantity: int) -> CartCo
 
     def change(lines: dict[int, int], products: Mapping[int, ProductState]) -> dict[int, int]:
         if product_id not in lines:
-            raise NotInCart("This product is not in your cart.", product_id=product_id)
+            raise NotInCart(_("This product is not in your cart."), product_id=product_id)
         product = _on_sale(products, product_id)
         if quantity > product.stock:
             raise InsufficientStock(
@@ -77,7 +79,7 @@ def cart_set_quantity(*, user_id: int, product_id: int, quantity: int) -> CartCo
 def cart_remove_line(*, user_id: int, product_id: int) -> CartContents:
     def change(lines: dict[int, int], products: Mapping[int, ProductState]) -> dict[int, int]:
         if lines.pop(product_id, None) is None:
-            raise NotInCart("This product is not in your cart.", product_id=product_id)
+            raise NotInCart(_("This product is not in your cart."), product_id=product_id)
         return lines
 
     return get_store().cart_update(user_id, [], change)

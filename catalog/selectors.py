@@ -19,6 +19,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog.availability import Availability, availability_of
 from catalog.models import Category, Product, ProductImage
@@ -33,11 +35,11 @@ def _with_images(queryset: QuerySet[Product]) -> QuerySet[Product]:
 
 
 class ListingSort(models.TextChoices):
-    RELEVANCE = "relevance", "Best match"
-    NEWEST = "newest", "Newest"
-    PRICE_LOW = "price_asc", "Price: low to high"
-    PRICE_HIGH = "price_desc", "Price: high to low"
-    DISCOUNT = "discount", "Biggest discount"
+    RELEVANCE = "relevance", gettext_lazy("Best match")
+    NEWEST = "newest", gettext_lazy("Newest")
+    PRICE_LOW = "price_asc", gettext_lazy("Price: low to high")
+    PRICE_HIGH = "price_desc", gettext_lazy("Price: high to low")
+    DISCOUNT = "discount", gettext_lazy("Biggest discount")
 
 
 @dataclass(frozen=True)
@@ -137,5 +139,5 @@ def product_availability(*, product_id: int) -> Availability:
     against); a product that is not on sale is ``unavailable``."""
     product = get_store().products([product_id]).get(product_id)
     if product is None:
-        raise ProductNotFound("This product does not exist.", product_id=product_id)
+        raise ProductNotFound(_("This product does not exist."), product_id=product_id)
     return availability_of(stock=product.stock, is_published=product.is_published)

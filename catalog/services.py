@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from catalog.models import Product, StockMovement
@@ -26,7 +27,7 @@ def stock_adjust(
     ``InsufficientStock`` says how many units there are.
     """
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
-        raise InvalidQuantity("A stock change must be a non-zero whole number.", delta=delta)
+        raise InvalidQuantity(_("A stock change must be a non-zero whole number."), delta=delta)
     if reason not in StockMovement.Reason.values:
         raise ValueError(f"Unknown stock movement reason {reason!r}")
     with transaction.atomic():
@@ -55,7 +56,7 @@ def stock_take(
         raise ValueError(f"Unknown stock movement reason {reason!r}")
     for quantity in quantities.values():
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-            raise InvalidQuantity("Quantities must be whole numbers of at least 1.")
+            raise InvalidQuantity(_("Quantities must be whole numbers of at least 1."))
     store = get_store()
     recorded = store.stock_take_recorded(
         quantities, reason=reason, reference=reference, actor_id=actor.pk if actor else None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from cart.services import validate_quantity
 from catalog.availability import UNAVAILABLE, Availability, availability_of
@@ -105,11 +106,11 @@ def checkout_preview(
         lines = store.cart_get(user_id).lines
         wanted = {pid: lines[pid] for pid in dict.fromkeys(product_ids or []) if pid in lines}
     if not wanted:
-        raise EmptySelection("Choose at least one item to check out.")
+        raise EmptySelection(_("Choose at least one item to check out."))
     limit = settings.CHECKOUT_MAX_UNITS_PER_PRODUCT
     products = store.products(wanted)
     if buy_now is not None and buy_now[0] not in products:
-        raise ProductNotFound("That product could not be found.", product_id=buy_now[0])
+        raise ProductNotFound(_("That product could not be found."), product_id=buy_now[0])
     items = []
     for product_id, quantity in wanted.items():
         product = products.get(product_id)

@@ -4,6 +4,7 @@ reservations are released by the periodic job (beat, or the in-process ticker), 
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from haat.errors import OrderNotFound
 from orders.models import Order, OrderEvent, OrderLine
@@ -27,7 +28,7 @@ def order_list(*, user_id: int) -> list[Order]:
 def order_get(*, user_id: int, order_id: int) -> Order:
     order = _orders(user_id).filter(pk=order_id).first()
     if order is None:
-        raise OrderNotFound("Order not found.", order_id=order_id)
+        raise OrderNotFound(_("Order not found."), order_id=order_id)
     return order
 
 

@@ -25,7 +25,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from haat.background import publish_on_commit
 from orders.models import Order, OrderEvent, OrderMail
@@ -103,6 +104,11 @@ def order_event_record(
     )
 
 
+def _default_language_label(reason: OrderEvent.Reason) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(reason.label)
+
+
 def order_status_change(
     order: Order,
     *,
@@ -126,7 +132,8 @@ def order_status_change(
     now = timezone.now()
     changes = {
         "status": to_status,
-        "status_reason": str(reason.label)[:255],
+        # In the default language whatever the request's: shown translated (status_message).
+        "status_reason": _default_language_label(reason)[:255],
         "updated_at": now,
         **fields,
     }
@@ -143,8 +150,8 @@ def order_status_change(
 MAIL_CLAIM_LEASE = timedelta(minutes=10)
 
 SUBJECTS = {
-    OrderMail.Kind.CONFIRMATION: "Order {number} is confirmed",
-    OrderMail.Kind.REFUND: "Your payment for order {number} was refunded",
+    OrderMail.Kind.CONFIRMATION: gettext_lazy("Order {number} is confirmed"),
+    OrderMail.Kind.REFUND: gettext_lazy("Your payment for order {number} was refunded"),
 }
 TEMPLATES = {
     OrderMail.Kind.CONFIRMATION: "orders/email/order_confirmation",
@@ -173,6 +180,14 @@ def _recipient(order: Order) -> str:
 
 
 def _message(order: Order, kind: str, recipient: str) -> EmailMultiAlternatives:
+    """The mail in the shopper's language (the one on their account; the shop's default if
+    they never chose one)."""
+    language = getattr(order.user, "language", "") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _message_in_active_language(order, kind, recipient)
+
+
+def _message_in_active_language(order: Order, kind: str, recipient: str) -> EmailMultiAlternatives:
     context = {
         "order": order,
         "lines": list(order.lines.all()),

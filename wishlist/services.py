@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.utils.translation import gettext as _
+
 from haat.errors import NotInWishlist, ProductNotFound, ProductUnavailable
 from haat.store import ProductState, WishlistContents, WishlistEntry, get_store
 
@@ -25,9 +27,9 @@ def wishlist_toggle(*, user_id: int, product_id: int) -> tuple[bool, WishlistCon
             return kept
         product = products.get(product_id)
         if product is None:
-            raise ProductNotFound("This product does not exist.", product_id=product_id)
+            raise ProductNotFound(_("This product does not exist."), product_id=product_id)
         if not product.is_published:
-            raise ProductUnavailable("This product is no longer on sale.", product_id=product_id)
+            raise ProductUnavailable(_("This product is no longer on sale."), product_id=product_id)
         added = True
         return [WishlistEntry(product.id, product.name, product.slug), *items]
 
@@ -46,9 +48,9 @@ def wishlist_add(*, user_id: int, product_id: int) -> WishlistContents:
             return items
         product = products.get(product_id)
         if product is None:
-            raise ProductNotFound("This product does not exist.", product_id=product_id)
+            raise ProductNotFound(_("This product does not exist."), product_id=product_id)
         if not product.is_published:
-            raise ProductUnavailable("This product is no longer on sale.", product_id=product_id)
+            raise ProductUnavailable(_("This product is no longer on sale."), product_id=product_id)
         return [WishlistEntry(product.id, product.name, product.slug), *items]
 
     return get_store().wishlist_update(user_id, [product_id], change)
@@ -60,7 +62,7 @@ def wishlist_remove(*, user_id: int, product_id: int) -> WishlistContents:
     ) -> list[WishlistEntry]:
         kept = [item for item in items if item.product_id != product_id]
         if len(kept) == len(items):
-            raise NotInWishlist("This product is not in your wishlist.", product_id=product_id)
+            raise NotInWishlist(_("This product is not in your wishlist."), product_id=product_id)
         return kept
 
     return get_store().wishlist_update(user_id, [], change)

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from catalog.models import ProductImage
 from haat.errors import InsufficientStock, ProductNotFound
@@ -84,7 +85,7 @@ class DatabaseStore:
                 cursor.execute("SELECT stock FROM catalog_product WHERE id = %s", [product_id])
                 current = cursor.fetchone()
                 if current is None:
-                    raise ProductNotFound("This product does not exist.", product_id=product_id)
+                    raise ProductNotFound(_("This product does not exist."), product_id=product_id)
                 raise InsufficientStock(
                     f"Only {current[0]} in stock; cannot take {-delta}.",
                     product_id=product_id,
@@ -277,7 +278,7 @@ def _take_each(
         if short and len(quantities) > 1:
             transaction.set_rollback(True)
     if short:
-        raise InsufficientStock("Not enough stock for some products.", lines=short)
+        raise InsufficientStock(_("Not enough stock for some products."), lines=short)
     return result
 
 

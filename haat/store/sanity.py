@@ -26,6 +26,7 @@ import httpx
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from haat.errors import InsufficientStock, ProductNotFound, StoreBusy
 from haat.store.base import (
@@ -192,7 +193,7 @@ class SanityStore:
                 product_doc_id(product_id)
             )
             if doc is None:
-                raise ProductNotFound("This product does not exist.", product_id=product_id)
+                raise ProductNotFound(_("This product does not exist."), product_id=product_id)
             stock = int(doc.get("stock", 0))
             if stock + delta < 0:
                 raise InsufficientStock(
@@ -236,7 +237,7 @@ class SanityStore:
                         }
                     )
             if short:
-                raise InsufficientStock("Not enough stock for some products.", lines=short)
+                raise InsufficientStock(_("Not enough stock for some products."), lines=short)
             # One transaction for all products: every revision must still match, or none moves.
             self.client.mutate(
                 [
