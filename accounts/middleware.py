@@ -53,7 +53,7 @@ class AccountLanguageMiddleware:
         saved = getattr(user, "language", "") if user is not None and user.is_authenticated else ""
         if saved and translation.check_for_language(saved):
             translation.activate(saved)
-            request.LANGUAGE_CODE = saved  # type: ignore[attr-defined]
+            request.LANGUAGE_CODE = saved
         response = self.get_response(request)
         if saved and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != saved:
             language_cookie_set(response, saved)
@@ -69,5 +69,5 @@ def language_cookie_set(response: HttpResponse, language: str) -> None:
         domain=settings.LANGUAGE_COOKIE_DOMAIN,
         secure=settings.LANGUAGE_COOKIE_SECURE,
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
     )

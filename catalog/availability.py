@@ -62,7 +62,7 @@ class Availability:
         }
 
 
-def _digits(count: int) -> Promise:
+def _digits(count: int) -> str:
     """``count`` written in the language active when the message is shown (১২ in Bangla)."""
     return lazy(lambda: format_number(count), str)()
 

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from haat.validation import TextRule
 
-StrOrPromise = str | Promise
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 DELIVERY_RULES = {
     "name": TextRule(max_length=150, too_short="Enter the recipient's name."),
@@ -28,7 +30,7 @@ DELIVERY_RULES = {
 }
 
 
-def _field(name: str, label: StrOrPromise, widget: forms.Widget) -> forms.CharField:
+def _field(name: str, label: _StrPromise, widget: forms.Widget) -> forms.CharField:
     rule = DELIVERY_RULES[name]
     # strip=False: the rule sees the text as sent, like the API does; clean() normalises it.
     field = forms.CharField(
