@@ -7,7 +7,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
+from catalog.money import format_number
 from haat.errors import DomainError
 
 SESSION_KEY = "haat_pending_action"
@@ -38,16 +40,24 @@ def resume_after_sign_in(
         if pending.get("kind") == "cart_add":
             quantity = int(pending.get("quantity", 1))
             contents = cart_add_line(user_id=user.pk, product_id=product_id, quantity=quantity)
-            name = pending.get("name") or "The item"
+            name = pending.get("name") or _("The item")
             messages.success(
-                request, f"Added {quantity} × {name} to your cart ({contents.count} in cart)."
+                request,
+                _("Added {quantity} × {name} to your cart ({count} in cart).").format(
+                    quantity=format_number(quantity), name=name, count=format_number(contents.count)
+                ),
             )
         elif pending.get("kind") == "wishlist_add":
             wishlist_add(user_id=user.pk, product_id=product_id)
             messages.success(
-                request, f"Saved {pending.get('name') or 'the item'} to your wishlist."
+                request,
+                _("Saved {name} to your wishlist.").format(
+                    name=pending.get("name") or _("the item")
+                ),
             )
     except DomainError as refusal:
-        messages.error(request, f"We couldn't finish that: {refusal.message}")
+        messages.error(
+            request, _("We couldn't finish that: {reason}").format(reason=refusal.message)
+        )
     except (TypeError, ValueError):
         return

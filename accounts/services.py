@@ -89,7 +89,7 @@ def sign_up_confirm(*, token: str) -> tuple[User, str]:
 def sign_up_forget_expired() -> int:
     """Drop sign-ups whose links have expired."""
     cutoff = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
-    count, _ = PendingSignUp.objects.filter(created_at__lt=cutoff).delete()
+    count, _kinds = PendingSignUp.objects.filter(created_at__lt=cutoff).delete()
     return count
 
 
@@ -131,3 +131,10 @@ def clerk_user_delete(*, clerk_user_id: str) -> bool:
             return False
         user.delete()  # carts and wishlists cascade; orders keep their lines and lose the user
         return True
+
+
+def user_language_set(*, user_id: int, language: str) -> None:
+    """Keep the shopper's chosen language on their account (a code from settings.LANGUAGES)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"Unknown language {language!r}")
+    User.objects.filter(pk=user_id).update(language=language)

@@ -6,13 +6,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.clerk import frontend_api, with_clerk_policy
 from accounts.forms import PasswordResetRequestForm, SignInForm, SignUpForm
+from accounts.middleware import language_cookie_set
 from accounts.services import (
     EmailTaken,
     SignUpLinkInvalid,
@@ -20,6 +24,7 @@ from accounts.services import (
     sign_up_confirm,
     sign_up_pending,
     sign_up_request,
+    user_language_set,
 )
 from haat.background import enqueue
 from haat.http import safe_next_url
@@ -57,7 +62,7 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        messages.success(self.request, "Welcome back! You are signed in.")
+        messages.success(self.request, _("Welcome back! You are signed in."))
         return response
 
 
@@ -65,7 +70,7 @@ class SignOutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         if settings.AUTH_PROVIDER != "clerk":
             response = super().post(request, *args, **kwargs)
-            messages.info(request, "You are signed out. See you soon!")
+            messages.info(request, _("You are signed out. See you soon!"))
             return response
         # Clerk's session lives with Clerk: ClerkJS ends it there; we drop our copy of the token.
         response = render(
@@ -102,6 +107,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
             pending_id=pending.pk,
             domain=request.get_host(),
             use_https=request.is_secure(),
+            language=translation.get_language() or "",
         )
         return redirect("accounts:signup_sent")
     return render(request, "accounts/sign_up.html", {"form": form, "next": next_url})
@@ -126,7 +132,7 @@ def sign_up_confirm_page(request: HttpRequest, token: str) -> HttpResponse:
             request, "accounts/sign_up_confirm.html", {"refusal": refusal.message}, status=400
         )
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    messages.success(request, "Your account is ready. Happy shopping!")
+    messages.success(request, _("Your account is ready. Happy shopping!"))
     # Checked when the sign-up was made, and again here, against this request's host.
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -162,3 +168,17 @@ password_reset_confirm = PasswordResetConfirmView.as_view(
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="accounts/password_reset_complete.html"
 )
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The header's language switch: back to the same page in the chosen language, remembered
+    in a cookie and, for a signed-in shopper, on their account."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest(_("Choose one of the shop's languages."))
+    response = redirect(safe_next_url(request, reverse("catalog:home")))
+    language_cookie_set(response, language)
+    if request.user.is_authenticated:
+        user_language_set(user_id=request.user.pk, language=language)
+    return response

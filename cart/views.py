@@ -9,12 +9,14 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import resume
 from cart import selectors, services
 from catalog.models import Product
-from catalog.money import shop_currency
+from catalog.money import format_number, shop_currency
 from haat.errors import DomainError
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import is_htmx, safe_next_url, signed_in_user_id
@@ -47,7 +49,12 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     except DomainError as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(request, f"Added {quantity} to your cart ({contents.count} in cart).")
+        messages.success(
+            request,
+            _("Added {quantity} to your cart ({count} in cart).").format(
+                quantity=format_number(quantity), count=format_number(contents.count)
+            ),
+        )
     return redirect(next_url)
 
 
@@ -74,7 +81,7 @@ def cart_remove(request: HttpRequest) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     product_ids = form_product_ids(source.getlist("product_ids"))
     if not product_ids:
-        messages.error(request, "Choose at least one item to delete.")
+        messages.error(request, _("Choose at least one item to delete."))
         return redirect("cart:page")
     if request.method == "GET":
         cart = selectors.cart_get(user_id=signed_in_user_id(request))
@@ -84,6 +91,11 @@ def cart_remove(request: HttpRequest) -> HttpResponse:
     if result.removed:
         count = len(result.removed)
         messages.success(
-            request, f"Deleted {count} item{'s' if count != 1 else ''} from your cart."
+            request,
+            ngettext(
+                "Deleted {count} item from your cart.",
+                "Deleted {count} items from your cart.",
+                count,
+            ).format(count=format_number(count)),
         )
     return redirect("cart:page")

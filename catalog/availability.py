@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from catalog.money import format_number
 
 IN_STOCK = "in_stock"
 LOW_STOCK = "low_stock"
@@ -60,6 +62,11 @@ class Availability:
         }
 
 
+def _digits(count: int) -> str:
+    """``count`` written in the language active when the message is shown (১২ in Bangla)."""
+    return lazy(lambda: format_number(count), str)()
+
+
 def availability_of(*, stock: int, is_published: bool = True) -> Availability:
     """The availability of a product with ``stock`` units; ``is_published=False`` also covers a
     product that no longer exists."""
@@ -69,5 +76,7 @@ def availability_of(*, stock: int, is_published: bool = True) -> Availability:
     if stock == 0:
         return Availability(OUT_OF_STOCK, MESSAGES[OUT_OF_STOCK], 0, 0)
     if stock <= settings.LOW_STOCK_THRESHOLD:
-        return Availability(LOW_STOCK, format_lazy(MESSAGES[LOW_STOCK], stock=stock), stock, stock)
+        return Availability(
+            LOW_STOCK, format_lazy(MESSAGES[LOW_STOCK], stock=_digits(stock)), stock, stock
+        )
     return Availability(IN_STOCK, MESSAGES[IN_STOCK], stock, stock)

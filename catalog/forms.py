@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from catalog.money import shop_currency
 from catalog.selectors import ListingOptions, ListingSort
@@ -16,22 +17,22 @@ PRICE_FILTER_MAX = 100_000_000
 
 
 class ListingForm(forms.Form):
-    sort = forms.ChoiceField(choices=ListingSort.choices, required=False, label="Sort by")
+    sort = forms.ChoiceField(choices=ListingSort.choices, required=False, label=_("Sort by"))
     min_price = forms.IntegerField(
         min_value=0,
         max_value=PRICE_FILTER_MAX,
         required=False,
-        label="Lowest price",
+        label=_("Lowest price"),
         widget=forms.NumberInput(attrs={"placeholder": "Min", "inputmode": "numeric"}),
     )
     max_price = forms.IntegerField(
         min_value=0,
         max_value=PRICE_FILTER_MAX,
         required=False,
-        label="Highest price",
+        label=_("Highest price"),
         widget=forms.NumberInput(attrs={"placeholder": "Max", "inputmode": "numeric"}),
     )
-    in_stock = forms.BooleanField(required=False, label="In stock only")
+    in_stock = forms.BooleanField(required=False, label=_("In stock only"))
 
     def clean(self) -> dict:
         cleaned = super().clean() or {}

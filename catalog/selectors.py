@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
 
 from catalog.availability import Availability, availability_of
 from catalog.models import Category, Product, ProductImage
@@ -34,11 +35,11 @@ def _with_images(queryset: QuerySet[Product]) -> QuerySet[Product]:
 
 
 class ListingSort(models.TextChoices):
-    RELEVANCE = "relevance", "Best match"
-    NEWEST = "newest", "Newest"
-    PRICE_LOW = "price_asc", "Price: low to high"
-    PRICE_HIGH = "price_desc", "Price: high to low"
-    DISCOUNT = "discount", "Biggest discount"
+    RELEVANCE = "relevance", gettext_lazy("Best match")
+    NEWEST = "newest", gettext_lazy("Newest")
+    PRICE_LOW = "price_asc", gettext_lazy("Price: low to high")
+    PRICE_HIGH = "price_desc", gettext_lazy("Price: high to low")
+    DISCOUNT = "discount", gettext_lazy("Biggest discount")
 
 
 @dataclass(frozen=True)

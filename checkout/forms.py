@@ -3,13 +3,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
+from django.utils.translation import gettext_lazy as _
 
 from checkout.delivery import DELIVERY_RULES
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
-def _field(name: str, label: str, widget: forms.Widget) -> forms.CharField:
+
+def _field(name: str, label: _StrPromise, widget: forms.Widget) -> forms.CharField:
     rule = DELIVERY_RULES[name]
     # strip=False: the rule sees the text as sent, like the API does; clean() normalises it.
     field = forms.CharField(
@@ -27,20 +33,22 @@ def _field(name: str, label: str, widget: forms.Widget) -> forms.CharField:
 
 
 class DeliveryForm(forms.Form):
-    name = _field("name", "Recipient's name", forms.TextInput(attrs={"autocomplete": "name"}))
+    name = _field("name", _("Recipient's name"), forms.TextInput(attrs={"autocomplete": "name"}))
     phone = _field(
         "phone",
-        "Mobile number",
+        _("Mobile number"),
         forms.TextInput(
             attrs={"autocomplete": "tel", "inputmode": "tel", "placeholder": "01XXXXXXXXX"}
         ),
     )
     address = _field(
         "address",
-        "Address",
+        _("Address"),
         forms.Textarea(attrs={"rows": 2, "autocomplete": "street-address"}),
     )
-    city = _field("city", "City / area", forms.TextInput(attrs={"autocomplete": "address-level2"}))
+    city = _field(
+        "city", _("City / area"), forms.TextInput(attrs={"autocomplete": "address-level2"})
+    )
 
     def clean(self) -> dict:
         cleaned = super().clean() or {}

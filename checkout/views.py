@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from checkout import services
@@ -114,7 +115,9 @@ def success(request: HttpRequest) -> HttpResponse:
         return redirect("orders:list")
     order = services.checkout_confirm(order=order)
     if order.status == order.Status.PAID:
-        messages.success(request, f"Thank you! Order {order.number} is confirmed.")
+        messages.success(
+            request, _("Thank you! Order {number} is confirmed.").format(number=order.number)
+        )
     return redirect(order.get_absolute_url())
 
 
@@ -145,7 +148,10 @@ def cancel(request: HttpRequest) -> HttpResponse:
         if order.status == order.Status.PENDING:
             return render(request, "checkout/cancel.html", {"order": order})
         if order.status == order.Status.CANCELLED:
-            messages.info(request, f"Order {order.number} is cancelled. Nothing was charged.")
+            messages.info(
+                request,
+                _("Order {number} is cancelled. Nothing was charged.").format(number=order.number),
+            )
             return _back_to_shop(order)
         return redirect(order.get_absolute_url())
     order = services.order_abandon(
@@ -156,7 +162,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
     if order.status != order.Status.CANCELLED:  # paid meanwhile: the payment stands
         return redirect(order.get_absolute_url())
     if order.source == order.Source.BUY_NOW:
-        messages.info(request, "Payment cancelled. Nothing was charged.")
+        messages.info(request, _("Payment cancelled. Nothing was charged."))
     else:
-        messages.info(request, "Payment cancelled. Nothing was charged; your cart is as it was.")
+        messages.info(request, _("Payment cancelled. Nothing was charged; your cart is as it was."))
     return _back_to_shop(order)

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext, ngettext
 
 from accounts.selectors import shopper_state
 from catalog.money import shop_currency
@@ -27,6 +28,44 @@ def request_shopper_state(request: HttpRequest) -> dict[str, Any] | None:
     return request._haat_shopper_state  # type: ignore[attr-defined]
 
 
+def js_strings() -> dict[str, str | list[str]]:
+    """The words haat.js shows, in the active language ({n} and {name} are filled in there; a
+    pair is [one, other] for a count). Handed over as JSON, so no script is inlined."""
+
+    def plural(singular: str, plural: str) -> list[str]:
+        return [ngettext(singular, plural, 1), ngettext(singular, plural, 2)]
+
+    return {
+        "offline": gettext("You seem to be offline. Please try again."),
+        "signed_out": gettext("You were signed out. Please sign in again."),
+        "failed": gettext("Something went wrong. Please try again."),
+        "items": gettext("items:"),
+        "this_product": gettext("this product"),
+        "wishlist_save_label": gettext("Save {name} to wishlist"),
+        "wishlist_remove_label": gettext("Remove {name} from wishlist"),
+        "wishlist_saved": gettext("Saved to your wishlist"),
+        "wishlist_removed": gettext("Removed from your wishlist"),
+        "have_all": gettext("You already have all {n} in your cart"),
+        "have_some": gettext("You already have {n} in your cart"),
+        "have_some_more": gettext("You already have {n} in your cart ({more} more available)"),
+        "only_addable": gettext("Only {n} can be added. The quantity was set to {n}."),
+        "only_available": gettext("Only {n} available. The quantity was set to {n}."),
+        "added_n": gettext("Added {n} to your cart"),
+        "added_name": gettext("Added {name} to your cart"),
+        "delete": gettext("Delete"),
+        "remove_one_question": gettext("Remove {name} from your cart?"),
+        "delete_n_question": plural(
+            "Delete {n} product from your cart?", "Delete {n} products from your cart?"
+        ),
+        "cart_removed": gettext("Removed from your cart"),
+        "deleted_n": plural(
+            "Deleted {n} product from your cart", "Deleted {n} products from your cart"
+        ),
+        "reduced_to": gettext("Quantity reduced to {n}"),
+        "in_cart_n": gettext("{n} in your cart"),
+    }
+
+
 def shop(request: HttpRequest) -> dict[str, Any]:
     def state() -> dict[str, Any] | None:
         return request_shopper_state(request)
@@ -42,4 +81,5 @@ def shop(request: HttpRequest) -> dict[str, Any]:
         "shopper_state": lambda: state() or {},
         "cart_count": lambda: (state() or {}).get("cart_count", 0),
         "wishlist_count": lambda: (state() or {}).get("wishlist_count", 0),
+        "js_strings": js_strings,
     }

@@ -113,12 +113,17 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before common: the language comes from the shopper's cookie, else from
+    # Accept-Language (URLs carry no language prefix).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages: resuming a pending action after a Clerk sign-in leaves a message.
     "accounts.middleware.ClerkAuthenticationMiddleware",
+    # After every sign-in: a signed-in shopper's saved language wins over the browser's.
+    "accounts.middleware.AccountLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "haat.limits.RateLimitMiddleware",
@@ -142,7 +147,11 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "haat.context_processors.shop",
             ],
-            "builtins": ["catalog.templatetags.money", "catalog.templatetags.catalog_extras"],
+            "builtins": [
+                "django.templatetags.i18n",
+                "catalog.templatetags.money",
+                "catalog.templatetags.catalog_extras",
+            ],
         },
     }
 ]
@@ -339,6 +348,12 @@ if AUTH_PROVIDER == "clerk":
 
 # --- I18N ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("bn", "বাংলা")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switch's choice, kept a year (signed-in shoppers also keep it on their account).
+LANGUAGE_COOKIE_NAME = "haat_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Dhaka")
 USE_I18N = True
 USE_TZ = True

@@ -51,7 +51,7 @@ def _order(order: Order) -> dict[str, Any]:
         "number": order.number,
         "status": order.status,
         "status_label": order.get_status_display(),
-        "status_reason": order.status_reason,
+        "status_reason": order.status_message,
         "total": money(order.total_minor),
         "created_at": order.created_at,
         "paid_at": order.paid_at,

@@ -12,20 +12,21 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
 class Order(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting payment"
-        PAID = "paid", "Paid"
-        CANCELLED = "cancelled", "Cancelled"
-        REFUND_DUE = "refund_due", "Refund in progress"
-        REFUNDED = "refunded", "Refunded"
+        PENDING = "pending", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUND_DUE = "refund_due", _("Refund in progress")
+        REFUNDED = "refunded", _("Refunded")
 
     class Source(models.TextChoices):
-        CART = "cart", "Cart"
-        BUY_NOW = "buy_now", "Buy Now"
+        CART = "cart", _("Cart")
+        BUY_NOW = "buy_now", _("Buy Now")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="orders"
@@ -76,6 +77,12 @@ class Order(models.Model):
         """Items as the cart and checkout count them: units, not lines (2 kettles are 2 items).
         Reads the prefetched lines when there are any."""
         return sum(line.quantity for line in self.lines.all())
+
+    @property
+    def status_message(self) -> str:
+        """``status_reason`` in the active language (it is kept in the shop's default language,
+        whose words are the catalogue's msgids)."""
+        return gettext(self.status_reason) if self.status_reason else ""
 
     @property
     def number(self) -> str:

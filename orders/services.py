@@ -26,7 +26,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from haat.background import publish_on_commit
 from orders.models import Order, OrderEvent, OrderMail
@@ -104,6 +105,11 @@ def order_event_record(
     )
 
 
+def _default_language_label(reason: OrderEvent.Reason) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(reason.label)
+
+
 def order_status_change(
     order: Order,
     *,
@@ -127,7 +133,8 @@ def order_status_change(
     now = timezone.now()
     changes = {
         "status": to_status,
-        "status_reason": str(reason.label)[:255],
+        # In the default language whatever the request's: shown translated (status_message).
+        "status_reason": _default_language_label(reason)[:255],
         "updated_at": now,
         **fields,
     }
@@ -145,8 +152,8 @@ def mail_claim_lease() -> timedelta:
 
 
 SUBJECTS = {
-    OrderMail.Kind.CONFIRMATION: "Order {number} is confirmed",
-    OrderMail.Kind.REFUND: "Your payment for order {number} was refunded",
+    OrderMail.Kind.CONFIRMATION: gettext_lazy("Order {number} is confirmed"),
+    OrderMail.Kind.REFUND: gettext_lazy("Your payment for order {number} was refunded"),
 }
 TEMPLATES = {
     OrderMail.Kind.CONFIRMATION: "orders/email/order_confirmation",
@@ -175,6 +182,14 @@ def _recipient(order: Order) -> str:
 
 
 def _message(order: Order, kind: str, recipient: str) -> EmailMultiAlternatives:
+    """The mail in the shopper's language (the one on their account; the shop's default if
+    they never chose one)."""
+    language = getattr(order.user, "language", "") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _message_in_active_language(order, kind, recipient)
+
+
+def _message_in_active_language(order: Order, kind: str, recipient: str) -> EmailMultiAlternatives:
     context = {
         "order": order,
         "lines": list(order.lines.all()),

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from checkout.services import order_abandon
@@ -37,10 +38,16 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
         by=OrderActor.shopper(order.user_id),
     )
     if order.status == order.Status.CANCELLED:
-        messages.success(request, f"Order {order.number} is cancelled. Nothing was charged.")
+        messages.success(
+            request,
+            _("Order {number} is cancelled. Nothing was charged.").format(number=order.number),
+        )
     else:
         messages.error(
-            request, f"Order {order.number} is already {order.get_status_display().lower()}."
+            request,
+            _("Order {number} is already {status}.").format(
+                number=order.number, status=order.get_status_display().lower()
+            ),
         )
     return redirect(order.get_absolute_url())
 

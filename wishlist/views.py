@@ -8,6 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import resume
@@ -36,14 +37,14 @@ def wishlist_toggle(request: HttpRequest) -> HttpResponse:
         resume.remember(request, "wishlist_add", product_id=product_id, name=name)
         return redirect_to_login(next_url, reverse("accounts:login"))
     try:
-        added, _ = services.wishlist_toggle(
+        added, _count = services.wishlist_toggle(
             user_id=signed_in_user_id(request), product_id=product_id
         )
     except DomainError as refusal:
         messages.error(request, refusal.message)
     else:
         messages.success(
-            request, "Saved to your wishlist." if added else "Removed from your wishlist."
+            request, _("Saved to your wishlist.") if added else _("Removed from your wishlist.")
         )
     return redirect(next_url)
 
@@ -57,5 +58,5 @@ def wishlist_remove(request: HttpRequest, product_id: int) -> HttpResponse:
     except DomainError as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(request, "Removed from your wishlist.")
+        messages.success(request, _("Removed from your wishlist."))
     return redirect("wishlist:page")

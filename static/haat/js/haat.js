@@ -23,6 +23,21 @@
     var input = $("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
   }
+  // The page's words in its language, handed over by the server (base.html, #haat-strings):
+  // t("key", {n: 2}) fills in {n}; a [one, other] pair is chosen by n.
+  var strings = {};
+  try { strings = JSON.parse(document.getElementById("haat-strings").textContent); } catch (e) { /* keys show */ }
+  var numbers = window.Intl ? new Intl.NumberFormat(document.documentElement.lang || "en") : null;
+  function num(value) { return numbers ? numbers.format(value) : String(value); }
+  function t(key, values) {
+    var text = strings[key] || key;
+    values = values || {};
+    if (Array.isArray(text)) text = text[values.n === 1 ? 0 : 1];
+    return text.replace(/\{(\w+)\}/g, function (all, name) {
+      var value = values[name];
+      return value === undefined ? all : typeof value === "number" ? num(value) : value;
+    });
+  }
   // The page's language writes the number (Intl uses the same CLDR data as the server's
   // Babel: ৳ ১,২৫০ in Bangla); whole amounts drop the decimals, as on the server.
   function money(minor) {
@@ -80,17 +95,17 @@
         return { ok: response.ok, status: response.status, data: data };
       });
     }, function () {
-      return { ok: false, status: 0, data: { code: "network", message: "You seem to be offline. Please try again." } };
+      return { ok: false, status: 0, data: { code: "network", message: t("offline") } };
     });
   }
 
   function failure(result) {
     if (result.status === 401) {
-      toast("You were signed out. Please sign in again.", "error");
+      toast(t("signed_out"), "error");
       setTimeout(function () { window.location.href = "/account/sign-in/?next=" + encodeURIComponent(location.pathname); }, 1200);
       return;
     }
-    toast((result.data && result.data.message) || "Something went wrong. Please try again.", "error");
+    toast((result.data && result.data.message) || t("failed"), "error");
   }
 
   // An insufficient_stock refusal's line for this product: {product_id, name, requested, available}.
@@ -195,7 +210,8 @@
     var badge = $('[data-badge="' + name + '"]');
     if (!badge) return;
     badge.hidden = !count;
-    badge.innerHTML = '<span class="visually-hidden">items: </span>' + count;
+    badge.innerHTML = '<span class="visually-hidden"></span>' + num(count);
+    badge.firstChild.textContent = t("items") + " ";
     if (previous !== undefined && previous !== count) {
       badge.classList.remove("bump");
       void badge.offsetWidth; // restart the animation
@@ -225,8 +241,8 @@
       var on = heart.wanted !== null ? heart.wanted : store.wishlisted(id);
       button.setAttribute("aria-pressed", on ? "true" : "false");
       var name = button.closest("[data-product-panel]");
-      name = name ? name.dataset.productName : "this product";
-      button.setAttribute("aria-label", (on ? "Remove " : "Save ") + name + (on ? " from wishlist" : " to wishlist"));
+      name = name ? name.dataset.productName : t("this_product");
+      button.setAttribute("aria-label", t(on ? "wishlist_remove_label" : "wishlist_save_label", { name: name }));
     });
   }
   function syncHeart(productId) {
@@ -240,7 +256,7 @@
         heart.confirmed = result.data.in_wishlist;
         store.adoptWishlist(productId, heart.confirmed, result.data.count, result.data.version);
         if (heart.wanted === heart.confirmed) {
-          toast(heart.confirmed ? "Saved to your wishlist" : "Removed from your wishlist");
+          toast(t(heart.confirmed ? "wishlist_saved" : "wishlist_removed"));
         } else if (heart.wanted !== null) {
           store.setWishlisted(productId, heart.wanted); // the shopper clicked again meanwhile
         }
@@ -332,8 +348,8 @@
       var inCart = store.inCart(productId);
       var text = "";
       if (!canBuy) text = "";
-      else if (max === 0) text = "You already have all " + availability.max_quantity + " in your cart";
-      else if (inCart) text = "You already have " + inCart + " in your cart" + (low ? " (" + max + " more available)" : "");
+      else if (max === 0) text = t("have_all", { n: availability.max_quantity });
+      else if (inCart) text = t(low ? "have_some_more" : "have_some", { n: inCart, more: max });
       else if (low) text = availability.message;
       hint.textContent = text;
       if (stockStatus) {
@@ -352,7 +368,7 @@
       var typed = typedQuantity(input.value);
       var max = limit();
       if (isNaN(typed) || typed < 1) toast(quantityMessage(), "error");
-      else if (max > 0 && typed > max) toast("Only " + max + " can be added. The quantity was set to " + max + ".", "error");
+      else if (max > 0 && typed > max) toast(t("only_addable", { n: max }), "error");
       render();
     });
 
@@ -366,7 +382,7 @@
       busy = true;
       store.setCartQuantity(productId, before + quantity);
       render();
-      toast("Added " + quantity + " to your cart");
+      toast(t("added_n", { n: quantity }));
       api("POST", "/api/cart/lines", { product_id: productId, quantity: quantity }).then(function (result) {
         if (result.ok) {
           store.adoptCart(result.data);
@@ -440,10 +456,10 @@
       count += quantity;
       total += quantity * parseInt(line.dataset.unitPrice, 10);
     });
-    $("[data-selected-count]", root).textContent = count;
+    $("[data-selected-count]", root).textContent = num(count);
     $("[data-selected-subtotal]", root).textContent = money(total);
     $("[data-selected-total]", root).textContent = money(total);
-    $("[data-selected-lines]", root).textContent = chosen;
+    $("[data-selected-lines]", root).textContent = num(chosen);
     $("[data-proceed]", root).disabled = chosen === 0;
     var deleteSelected = $("[data-delete-selected]", root);
     if (deleteSelected) deleteSelected.disabled = chosen === 0;
@@ -451,7 +467,7 @@
     var selectable = lines.length;
     all.checked = chosen === selectable;
     all.indeterminate = chosen > 0 && chosen < selectable;
-    $("[data-line-total-count]", root).textContent = lines.length;
+    $("[data-line-total-count]", root).textContent = num(lines.length);
   }
 
   // Quantities converge on the last value the shopper chose: PATCH sends absolute numbers, one
@@ -514,7 +530,7 @@
     var bodyBox = $("#confirm-body", dialog);
     bodyBox.innerHTML = "";
     bodyBox.appendChild(list);
-    $("[data-dialog-confirm]", dialog).textContent = confirmLabel || "Delete";
+    $("[data-dialog-confirm]", dialog).textContent = confirmLabel || t("delete");
     dialog.returnValue = "";
     dialog.showModal();
     $("[data-dialog-cancel]", dialog).focus();
@@ -531,9 +547,9 @@
     var lines = ids.map(function (id) { return $('[data-line][data-product-id="' + id + '"]', root); }).filter(Boolean);
     var names = lines.map(function (line) { return $("[data-line-quantity]", line).value + " × " + line.dataset.name; });
     var title = ids.length === 1
-      ? "Remove " + (lines[0] ? lines[0].dataset.name : "this product") + " from your cart?"
-      : "Delete " + ids.length + " products from your cart?";
-    return confirmDialog(title, names, "Delete").then(function (confirmed) {
+      ? t("remove_one_question", { name: lines[0] ? lines[0].dataset.name : t("this_product") })
+      : t("delete_n_question", { n: ids.length });
+    return confirmDialog(title, names, t("delete")).then(function (confirmed) {
       if (!confirmed) return;
       lines.forEach(function (line) { line.hidden = true; });
       ids.forEach(function (id) { delete lineSync[id]; store.setCartQuantity(id, 0); });
@@ -545,7 +561,7 @@
         if (result.ok) {
           lines.forEach(function (line) { line.remove(); });
           store.adoptCart(result.data);
-          toast(ids.length === 1 ? "Removed from your cart" : "Deleted " + ids.length + " products from your cart");
+          toast(ids.length === 1 ? t("cart_removed") : t("deleted_n", { n: ids.length }));
           if (!$all("[data-line]", root).length) refreshCartBody();
           else { saveSelection(root); renderSummary(root); }
         } else {
@@ -588,7 +604,7 @@
       event.preventDefault();
       var target = parseInt(reduce.dataset.fixReduce, 10);
       api("PATCH", "/api/cart/lines/" + line.dataset.productId, { quantity: target }).then(function (result) {
-        if (result.ok) { store.adoptCart(result.data); toast("Quantity reduced to " + target); }
+        if (result.ok) { store.adoptCart(result.data); toast(t("reduced_to", { n: target })); }
         else failure(result);
         refreshCartBody();
       });
@@ -618,7 +634,7 @@
         toast(quantityMessage(), "error");
         event.target.value = line.dataset.quantity;
       } else {
-        if (typed > max) toast("Only " + max + " available. The quantity was set to " + max + ".", "error");
+        if (typed > max) toast(t("only_available", { n: max }), "error");
         wantQuantity(line, typed);
       }
     }
@@ -661,7 +677,7 @@
       api("POST", "/api/cart/lines", { product_id: id, quantity: 1 }).then(function (result) {
         if (result.ok) {
           store.adoptCart(result.data);
-          toast("Added " + item.dataset.name + " to your cart");
+          toast(t("added_name", { name: item.dataset.name }));
           var line = result.data.lines.filter(function (l) { return l.product_id === id; })[0];
           button.disabled = !line || line.quantity >= line.availability.max_quantity;
           var note = $("[data-in-cart-note]", item);
@@ -671,7 +687,7 @@
             note.setAttribute("data-in-cart-note", "");
             $(".line-info", item).appendChild(note);
           }
-          note.textContent = (line ? line.quantity : 1) + " in your cart";
+          note.textContent = t("in_cart_n", { n: line ? line.quantity : 1 });
         } else {
           store.setCartQuantity(id, Math.max(0, store.inCart(id) - 1));
           failure(result);
@@ -687,9 +703,9 @@
         if (result.ok) {
           item.remove();
           store.adoptWishlist(id, false, result.data.count, result.data.version);
-          toast("Removed from your wishlist");
+          toast(t("wishlist_removed"));
           var counter = $("[data-wishlist-page-count]");
-          if (counter) counter.textContent = result.data.count;
+          if (counter) counter.textContent = num(result.data.count);
           if (!result.data.count) window.location.reload();
         } else {
           item.hidden = false;
