@@ -19,13 +19,73 @@ PASSWORD = "correct-horse-battery-42"
 _sequence = itertools.count(1)
 
 
+# Where a test runs in `make test` (scripts/run_tests.py): every test runs on PostgreSQL; a test
+# marked `sqlite` runs on SQLite too, one marked `store` with the Sanity store too. The marks
+# come from these rules (a module may also mark itself with `pytestmark`), so a new test lands
+# by its folder or name. SQLite: what has SQL of its own or SQLite-specific code paths (the
+# database store's SQL and its ledger fallback, the database cache, migrations, the demo seed).
+SQLITE_PATHS = (
+    "tests/store/",
+    "tests/catalog/test_stock_service.py",
+    "tests/catalog/test_seed_demo.py",
+    "tests/cart/test_cart_services.py",
+    "tests/wishlist/test_wishlist_services.py",
+    "tests/checkout/test_checkout_start.py",
+    "tests/checkout/test_checkout_cancel.py",
+    "tests/checkout/test_reservation_expiry.py",
+    "tests/haat/test_shared_cache.py",
+    "tests/haat/test_rate_limits.py",
+)
+# The Sanity store: what keeps stock, carts and wishlists through haat/store (tests/store/ tests
+# both backends itself, by parameter, in every pass).
+STORE_PATHS = (
+    "tests/cart/",
+    "tests/wishlist/",
+    "tests/checkout/",
+    "tests/catalog/",
+    "tests/orders/",
+    "tests/browser/",
+)
+
+
+def _relative(item: pytest.Item) -> str:
+    return item.path.relative_to(settings.BASE_DIR).as_posix()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = _relative(item)
+        if path.startswith(SQLITE_PATHS) or "migration" in item.path.name:
+            item.add_marker(pytest.mark.sqlite)
+        if path.startswith(STORE_PATHS):
+            item.add_marker(pytest.mark.store)
+        _group_heavy_fixtures(item)
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: make test runs it against PostgreSQL")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+# pytest-xdist (`--dist loadgroup`) keeps the tests that share an expensive fixture on one
+# worker, so it is started once per run rather than once per worker: the gunicorn "hosts", and
+# every module-scoped fixture (e.g. the production server of tests/haat/test_production_server).
+SHARED_ACROSS_MODULES = {"hosts"}
+
+
+def _group_heavy_fixtures(item: pytest.Item) -> None:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return
+    for name in getattr(item, "fixturenames", ()):
+        definitions = info.name2fixturedefs.get(name) or ()
+        if name in SHARED_ACROSS_MODULES:
+            item.add_marker(pytest.mark.xdist_group(name))
+            return
+        if definitions and definitions[-1].scope == "module":
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+            return
 
 
 @pytest.fixture(scope="session")
