@@ -22,8 +22,10 @@ _sequence = itertools.count(1)
 # Where a test runs in `make test` (scripts/run_tests.py): every test runs on PostgreSQL; a test
 # marked `sqlite` runs on SQLite too, one marked `store` with the Sanity store too. The marks
 # come from these rules (a module may also mark itself with `pytestmark`), so a new test lands
-# by its folder or name. SQLite: what has SQL of its own or SQLite-specific code paths (the
-# database store's SQL and its ledger fallback, the database cache, migrations, the demo seed).
+# by its folder or file, and only a test that uses the test database gets either mark (the
+# others test nothing a backend changes). SQLite: what has SQL of its own or SQLite-specific
+# code paths (the database store's SQL and its ledger fallback, the database cache, migrations,
+# the demo seed).
 SQLITE_PATHS = (
     "tests/store/",
     "tests/catalog/test_stock_service.py",
@@ -36,16 +38,26 @@ SQLITE_PATHS = (
     "tests/haat/test_shared_cache.py",
     "tests/haat/test_rate_limits.py",
 )
-# The Sanity store: what keeps stock, carts and wishlists through haat/store (tests/store/ tests
-# both backends itself, by parameter, in every pass).
+# The Sanity store: the tests whose own steps keep stock, carts and wishlists through haat/store
+# (measured with scripts/test_inventory.py, which records each test's calls of the store), not
+# those that only read a badge on the way; tests/store/ tests both backends itself in every pass.
 STORE_PATHS = (
     "tests/cart/",
     "tests/wishlist/",
     "tests/checkout/",
     "tests/catalog/",
     "tests/orders/",
+    "tests/payments/",
     "tests/browser/",
+    "tests/accounts/test_resume_after_sign_in.py",
+    "tests/haat/test_api.py",
+    "tests/haat/test_api_error_contract.py",
+    "tests/haat/test_api_schemathesis.py",
+    "tests/haat/test_form_fuzzing.py",
+    "tests/haat/test_hostile_requests.py",
+    "tests/haat/test_store_busy.py",
 )
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
 
 
 def _relative(item: pytest.Item) -> str:
@@ -55,9 +67,12 @@ def _relative(item: pytest.Item) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         path = _relative(item)
-        if path.startswith(SQLITE_PATHS) or "migration" in item.path.name:
+        uses_database = item.get_closest_marker("django_db") is not None or bool(
+            DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        if uses_database and (path.startswith(SQLITE_PATHS) or "migration" in item.path.name):
             item.add_marker(pytest.mark.sqlite)
-        if path.startswith(STORE_PATHS):
+        if uses_database and path.startswith(STORE_PATHS):
             item.add_marker(pytest.mark.store)
         _group_heavy_fixtures(item)
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
