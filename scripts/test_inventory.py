@@ -103,6 +103,7 @@ def executed(directory: Path) -> dict[str, set[str]]:
     for path in sorted(directory.glob("*.tsv")):
         for line in path.read_text(encoding="utf-8").splitlines():
             backend, nodeid, outcome = line.split("\t")[:3]
+            backend = backend.replace("sqlite3", "sqlite")
             if outcome != "skipped":
                 ran[nodeid].add(backend)
     return ran

@@ -31,6 +31,7 @@ SQLITE_PATHS = (
     "tests/catalog/test_stock_service.py",
     "tests/catalog/test_seed_demo.py",
     "tests/cart/test_cart_services.py",
+    "tests/cart/test_cart_properties.py",
     "tests/wishlist/test_wishlist_services.py",
     "tests/checkout/test_checkout_start.py",
     "tests/checkout/test_checkout_cancel.py",
