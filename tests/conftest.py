@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
+import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -46,7 +49,9 @@ STORE_PATHS = (
     "tests/cart/",
     "tests/wishlist/",
     "tests/checkout/",
-    "tests/catalog/",
+    "tests/catalog/test_stock_service.py",
+    "tests/catalog/test_admin_stock.py",
+    "tests/catalog/test_storefront_pages.py",
     "tests/orders/",
     "tests/payments/",
     "tests/browser/",
@@ -168,6 +173,25 @@ def _fresh_shared_cache(request) -> None:
 
     for cache in caches.all():
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _postgres_connection_budget(request) -> Iterator[None]:
+    """One PostgreSQL concurrency test at a time on this machine, whatever the run or xdist
+    worker: they open dozens of connections each (threads racing, server processes), and two
+    at once exceeded the server's max_connections ("sorry, too many clients already")."""
+    if (
+        request.node.get_closest_marker("postgres") is None
+        or not _is_transactional(request)
+        or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+    ):
+        yield
+        return
+    database = settings.DATABASES["default"]
+    name = f"haat-tests-postgres-{database.get('HOST') or 'local'}-{database.get('PORT') or 5432}"
+    with (Path(tempfile.gettempdir()) / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _is_transactional(request) -> bool:
