@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
+import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,13 +22,91 @@ PASSWORD = "correct-horse-battery-42"
 _sequence = itertools.count(1)
 
 
+# Where a test runs in `make test` (scripts/run_tests.py): every test runs on PostgreSQL; a test
+# marked `sqlite` runs on SQLite too, one marked `store` with the Sanity store too. The marks
+# come from these rules (a module may also mark itself with `pytestmark`), so a new test lands
+# by its folder or file, and only a test that uses the test database gets either mark (the
+# others test nothing a backend changes). SQLite: what has SQL of its own or SQLite-specific
+# code paths (the database store's SQL and its ledger fallback, the database cache, migrations,
+# the demo seed).
+SQLITE_PATHS = (
+    "tests/store/",
+    "tests/catalog/test_stock_service.py",
+    "tests/catalog/test_seed_demo.py",
+    "tests/cart/test_cart_services.py",
+    "tests/cart/test_cart_properties.py",
+    "tests/wishlist/test_wishlist_services.py",
+    "tests/checkout/test_checkout_start.py",
+    "tests/checkout/test_checkout_cancel.py",
+    "tests/checkout/test_reservation_expiry.py",
+    "tests/haat/test_shared_cache.py",
+    "tests/haat/test_rate_limits.py",
+)
+# The Sanity store: the tests whose own steps keep stock, carts and wishlists through haat/store
+# (measured with scripts/test_inventory.py, which records each test's calls of the store), not
+# those that only read a badge on the way; tests/store/ tests both backends itself in every pass.
+STORE_PATHS = (
+    "tests/cart/",
+    "tests/wishlist/",
+    "tests/checkout/",
+    "tests/catalog/test_stock_service.py",
+    "tests/catalog/test_admin_stock.py",
+    "tests/catalog/test_storefront_pages.py",
+    "tests/orders/",
+    "tests/payments/",
+    "tests/browser/",
+    "tests/accounts/test_resume_after_sign_in.py",
+    "tests/haat/test_api.py",
+    "tests/haat/test_api_error_contract.py",
+    "tests/haat/test_api_schemathesis.py",
+    "tests/haat/test_form_fuzzing.py",
+    "tests/haat/test_hostile_requests.py",
+    "tests/haat/test_store_busy.py",
+)
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def _relative(item: pytest.Item) -> str:
+    return item.path.relative_to(settings.BASE_DIR).as_posix()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = _relative(item)
+        uses_database = item.get_closest_marker("django_db") is not None or bool(
+            DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        if uses_database and (path.startswith(SQLITE_PATHS) or "migration" in item.path.name):
+            item.add_marker(pytest.mark.sqlite)
+        if uses_database and path.startswith(STORE_PATHS):
+            item.add_marker(pytest.mark.store)
+        _group_heavy_fixtures(item)
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: make test runs it against PostgreSQL")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+# pytest-xdist (`--dist loadgroup`) keeps the tests that share an expensive fixture on one
+# worker, so it is started once per run rather than once per worker: the gunicorn "hosts", and
+# every module-scoped fixture (e.g. the production server of tests/haat/test_production_server).
+SHARED_ACROSS_MODULES = {"hosts"}
+
+
+def _group_heavy_fixtures(item: pytest.Item) -> None:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return
+    for name in getattr(item, "fixturenames", ()):
+        definitions = info.name2fixturedefs.get(name) or ()
+        if name in SHARED_ACROSS_MODULES:
+            item.add_marker(pytest.mark.xdist_group(name))
+            return
+        if definitions and definitions[-1].scope == "module":
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+            return
 
 
 @pytest.fixture(scope="session")
@@ -92,6 +173,25 @@ def _fresh_shared_cache(request) -> None:
 
     for cache in caches.all():
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _postgres_connection_budget(request) -> Iterator[None]:
+    """One PostgreSQL concurrency test at a time on this machine, whatever the run or xdist
+    worker: they open dozens of connections each (threads racing, server processes), and two
+    at once exceeded the server's max_connections ("sorry, too many clients already")."""
+    if (
+        request.node.get_closest_marker("postgres") is None
+        or not _is_transactional(request)
+        or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+    ):
+        yield
+        return
+    database = settings.DATABASES["default"]
+    name = f"haat-tests-postgres-{database.get('HOST') or 'local'}-{database.get('PORT') or 5432}"
+    with (Path(tempfile.gettempdir()) / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _is_transactional(request) -> bool:

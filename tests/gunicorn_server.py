@@ -7,15 +7,13 @@ test writes is committed and the workers see it::
     with GunicornServer(workers=3) as server:
         httpx.post(server.url + "/api/checkout", ...)
 
-The server listens on 127.0.0.1 only, on the first free port of ``HAAT_TEST_PORTS`` (e.g.
-``18200-18299``; without it the system picks a free port). It is stopped by its own pid (and its
+The server listens on 127.0.0.1 only, on a free port (tests/ports.py). It is stopped by its own pid (and its
 process group, which holds only its workers) when the block ends, however the block ends."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -30,6 +28,8 @@ from django.db import connection
 from django.middleware.csrf import CSRF_ALLOWED_CHARS
 from django.test import Client
 from django.utils.crypto import get_random_string
+
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 # Settings the workers must share with the test process: the session signing key, and where
@@ -61,23 +61,6 @@ def database_url_of_test_run() -> str:
     host = db.get("HOST") or "127.0.0.1"
     port = f":{db['PORT']}" if db.get("PORT") else ""
     return f"postgres://{user}{password}@{host}{port}/{db['NAME']}"
-
-
-def free_port() -> int:
-    """The first port of HAAT_TEST_PORTS (``low-high``) nobody listens on; else any free port."""
-    span = os.environ.get("HAAT_TEST_PORTS", "")
-    candidates = range(0, 1)
-    if span:
-        low, _, high = span.partition("-")
-        candidates = range(int(low), int(high or low) + 1)
-    for port in candidates:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(sock.getsockname()[1])
-    raise RuntimeError(f"No free port in HAAT_TEST_PORTS={span}")
 
 
 class GunicornServer:

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,23 +24,12 @@ from typing import Any
 import httpx
 from django.db import connection
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-# This worktree's share of loopback ports; another user of the helper passes its own range.
-DEFAULT_PORTS = range(18100, 18200)
 START_TIMEOUT = 40.0
 STOP_TIMEOUT = 15.0
-
-
-def free_port(ports: Iterable[int] = DEFAULT_PORTS) -> int:
-    for port in ports:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {ports}")
 
 
 def database_url_for_child() -> str:
@@ -65,11 +52,9 @@ class GunicornServer:
         *,
         workers: int = 3,
         env: dict[str, str] | None = None,
-        ports: Iterable[int] = DEFAULT_PORTS,
     ) -> None:
         self.workers = workers
         self.extra_env = dict(env or {})
-        self.ports = ports
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         # Kept open for the server's lifetime; closed and removed in __exit__.
@@ -97,7 +82,7 @@ class GunicornServer:
         return env
 
     def start(self) -> GunicornServer:
-        self.port = free_port(self.ports)
+        self.port = free_port()
         command = [
             str(GUNICORN),
             "haat.wsgi",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -17,11 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.manage_process import CLEARED
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE_MARKER = "<!-- plain-http recipe:"
 RECIPE_COMMAND = "make prod-local"
-PORTS = range(18000, 18100)
 
 
 def readme_recipe() -> list[str]:
@@ -73,17 +72,6 @@ def make_variable(name: str, env: dict[str, str] | None = None) -> str:
 def make_assignments(name: str) -> dict[str, str]:
     """A Makefile variable made of ``NAME=value`` words, as a dict."""
     return dict(word.split("=", 1) for word in make_variable(name).split())
-
-
-def free_port() -> int:
-    for port in random.sample(PORTS, len(PORTS)):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18000-18099")
 
 
 def http_status(port: int, path: str = "/", timeout: float = 5.0) -> int | None:

@@ -23,10 +23,18 @@ HOST = "127.0.0.1"
 MAX_SOCKETS = 200
 
 
+class SlowSockets(list[socket.socket]):
+    """The open slow sockets; ``trickling`` is set once each has sent a byte after its opening."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trickling = threading.Event()
+
+
 @contextmanager
 def slow_sockets(
     port: int, count: int, *, mode: str = "headers", max_seconds: float = 120.0
-) -> Iterator[list[socket.socket]]:
+) -> Iterator[SlowSockets]:
     """Open ``count`` connections that each send one more byte every second until the block
     ends (or ``max_seconds`` pass), and never complete their request."""
     if not 0 < count <= MAX_SOCKETS:
@@ -43,7 +51,7 @@ def slow_sockets(
         trickle = b"a" * 100_000
     else:
         raise ValueError("mode is 'headers' or 'body'")
-    sockets: list[socket.socket] = []
+    sockets = SlowSockets()
     stop = threading.Event()
 
     def drip() -> None:
@@ -55,6 +63,7 @@ def slow_sockets(
                 with contextlib.suppress(OSError):
                     sock.send(trickle[position : position + 1])
             position += 1
+            sockets.trickling.set()
 
     try:
         for _ in range(count):
@@ -101,7 +110,7 @@ def main() -> None:
     print(f"no slow sockets: GET / {status} in {baseline:.2f} s")
     for count in args.sockets:
         with slow_sockets(args.port, count, mode=args.mode, max_seconds=args.timeout + 30):
-            time.sleep(args.settle)
+            time.sleep(args.settle)  # a manual measurement: let the server settle as asked
             elapsed, status = timed_get(args.port, timeout=args.timeout)
         answer = f"{status} in {elapsed:.2f} s" if status else f"no answer after {elapsed:.1f} s"
         print(f"{count} slow sockets ({args.mode}): GET / {answer}", flush=True)

@@ -24,15 +24,18 @@ def clerk(settings):
 def hosts(request, django_db_setup) -> Iterator[tuple[GunicornServer, GunicornServer]]:
     """Two gunicorn servers of 3 workers each ("two hosts") on the test database, sharing
     Redis (REDIS_URL) or, without it, the database cache. Shared by the multi-process tests."""
-    env = {**request.param(), **SERVER_LIMITS}
+    env = dict(SERVER_LIMITS)
+    if request.param == "redis":
+        env["REDIS_URL"] = request.getfixturevalue("redis_url")
+        flush_test_redis(env["REDIS_URL"])
     with GunicornServer(workers=3, env=env) as first, GunicornServer(workers=3, env=env) as second:
-        first.redis = "REDIS_URL" in env  # type: ignore[attr-defined]
+        first.redis = env.get("REDIS_URL")  # type: ignore[attr-defined]
         yield first, second
 
 
 @pytest.fixture
 def fresh_hosts(hosts, transactional_db) -> tuple[GunicornServer, GunicornServer]:
     """The servers with empty counters (the database cache is emptied by tests/conftest.py)."""
-    if getattr(hosts[0], "redis", False):
-        flush_test_redis()
+    if getattr(hosts[0], "redis", None):
+        flush_test_redis(hosts[0].redis)
     return hosts

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 
 from accounts.models import User
 from tests.multiprocess_server import Browser
 
-# Redis database 2 belongs to these tests; it is emptied before each server starts.
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/2")
 SERVER_PASSWORD = "a-server-side-passphrase-31"
 
 
@@ -24,30 +20,16 @@ SERVER_LIMITS = {
 }
 
 
-def flush_test_redis() -> None:
+def flush_test_redis(url: str) -> None:
+    """Empty the test run's own Redis database (the ``redis_url`` fixture)."""
     import redis
 
-    try:
-        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).flushdb()
-    except redis.RedisError as error:
-        pytest.fail(f"these tests need Redis at {TEST_REDIS_URL} (TEST_REDIS_URL): {error}")
-
-
-def _with_redis() -> dict[str, str]:
-    flush_test_redis()
-    return {"REDIS_URL": TEST_REDIS_URL}
-
-
-def _without_redis() -> dict[str, str]:
-    return {}
+    redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
 
 
 def cache_modes() -> list:
     """Parameters for a server fixture: with Redis as the shared cache, and without it."""
-    return [
-        pytest.param(_with_redis, id="redis"),
-        pytest.param(_without_redis, id="database"),
-    ]
+    return [pytest.param("redis", id="redis"), pytest.param("database", id="database")]
 
 
 def make_server_user(email: str, password: str = SERVER_PASSWORD, **extra) -> User:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.waits import REQUEST_TRACKER
+
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = os.environ.get("HAAT_CHROMIUM", "/usr/bin/chromium")
@@ -58,6 +60,7 @@ def page(browser, live_server, request) -> Iterator:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
     context.set_default_timeout(10_000)
     context.add_init_script(CSP_LISTENER)
+    context.add_init_script(REQUEST_TRACKER)  # for tests/browser/waits.py
     page = context.new_page()
     errors: list[str] = []
     violations: list[str] = []

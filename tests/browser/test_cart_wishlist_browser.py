@@ -16,6 +16,7 @@ from catalog.models import ProductImage
 from catalog.services import stock_adjust
 from haat.errors import InsufficientStock, ShortItem
 from tests.browser.accessibility import serious_violations
+from tests.browser.waits import settle
 from tests.conftest import PASSWORD
 from tests.mail_links import link_in
 from wishlist.selectors import wishlist_contents
@@ -104,8 +105,7 @@ def test_product_stepper_limits_and_add(page, shelf, shopper, sign_in, screensho
     expect(page.locator('[data-badge="cart"]')).to_contain_text("3")
     expect(hint).to_contain_text("You already have all 3 in your cart")
     expect(page.get_by_role("button", name="Add to Cart")).to_be_disabled()
-    page.wait_for_timeout(400)
-    assert cart_contents(user_id=shopper.pk).lines == {shelf["mug"].pk: 3}
+    settle(page, lambda: cart_contents(user_id=shopper.pk).lines, {shelf["mug"].pk: 3})
     screenshot(page, "product-desktop")
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "product-phone")
@@ -132,8 +132,7 @@ def test_heart_toggles_twice_with_animation_and_badge(page, shelf, shopper, sign
     expect(heart).to_have_attribute("aria-pressed", "false")
     expect(page.locator("[data-toasts]")).to_contain_text("Removed from your wishlist")
     expect(page.locator('[data-badge="wishlist"]')).to_be_hidden()
-    page.wait_for_timeout(300)
-    assert wishlist_contents(user_id=shopper.pk).items == ()
+    settle(page, lambda: wishlist_contents(user_id=shopper.pk).items, ())
 
 
 def test_fast_heart_clicks_converge(page, shelf, shopper, sign_in):
@@ -143,8 +142,7 @@ def test_fast_heart_clicks_converge(page, shelf, shopper, sign_in):
     for _ in range(5):
         heart.click(delay=0)
     expect(heart).to_have_attribute("aria-pressed", "true")
-    page.wait_for_timeout(1200)
-    assert wishlist_contents(user_id=shopper.pk).product_ids == [shelf["kettle"].pk]
+    settle(page, lambda: wishlist_contents(user_id=shopper.pk).product_ids, [shelf["kettle"].pk])
 
 
 def cart_with_three(shopper, shelf):
@@ -170,8 +168,7 @@ def test_cart_select_two_of_three_and_delete_after_confirming(
     dialog.get_by_role("button", name="Delete").click()
     expect(page.locator("[data-line]:visible")).to_have_count(1)
     expect(page.locator('[data-badge="cart"]')).to_contain_text("1")
-    page.wait_for_timeout(300)
-    assert cart_contents(user_id=shopper.pk).lines == {shelf["lamp"].pk: 1}
+    settle(page, lambda: cart_contents(user_id=shopper.pk).lines, {shelf["lamp"].pk: 1})
 
 
 def test_cancel_in_the_dialog_deletes_nothing(page, shelf, shopper, sign_in):
@@ -219,8 +216,7 @@ def test_cart_stepper_bounds_and_fast_clicks(page, shelf, shopper, sign_in):
     minus.click()
     expect(page.get_by_role("spinbutton", name="Quantity of Desk Lamp")).to_have_value("4")
     expect(page.locator('[data-badge="cart"]')).to_contain_text("4")
-    page.wait_for_timeout(1200)
-    assert cart_contents(user_id=shopper.pk).lines == {shelf["lamp"].pk: 4}
+    settle(page, lambda: cart_contents(user_id=shopper.pk).lines, {shelf["lamp"].pk: 4})
 
 
 def test_short_line_is_flagged_and_fixed(page, shelf, shopper, sign_in, screenshot):
@@ -276,9 +272,14 @@ def test_wishlist_page(page, shelf, shopper, sign_in, screenshot):
     withdrawn.get_by_role("button", name=re.compile("Remove")).click()
     expect(page.locator("[data-wishlist-item]:visible")).to_have_count(2)
     expect(page.locator('[data-badge="wishlist"]')).to_contain_text("2")
-    page.wait_for_timeout(300)
-    assert cart_contents(user_id=shopper.pk).lines == {shelf["kettle"].pk: 1}
-    assert shelf["lamp"].pk not in wishlist_contents(user_id=shopper.pk).product_ids
+    settle(
+        page,
+        lambda: (
+            cart_contents(user_id=shopper.pk).lines,
+            shelf["lamp"].pk in wishlist_contents(user_id=shopper.pk).product_ids,
+        ),
+        ({shelf["kettle"].pk: 1}, False),
+    )
 
 
 def test_two_tabs_stay_in_step(page, shelf, shopper, sign_in):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import email
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from orders.tasks import send_order_mail
 from payments.models import TestPaymentSession
 from tests.checkout.conftest import URLS
 from tests.checkout.scenarios import ledger, pay_and_crash, run_out
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -53,21 +53,10 @@ class MailSink:
         return "250 OK"
 
 
-def free_port(first: int, last: int) -> int:
-    for port in range(first, last):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {first}-{last}")
-
-
 @pytest.fixture
 def mail_sink() -> Iterator[tuple[MailSink, int]]:
     sink = MailSink()
-    port = free_port(18660, 18680)
+    port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     yield sink, port

@@ -110,8 +110,10 @@ def test_a_shopper_signs_up_and_uses_the_api_on_the_production_server(port, data
 @pytest.mark.parametrize("mode", ["headers", "body"])
 def test_slow_clients_do_not_starve_the_server(port, mode):
     count = 3 * int(make_variable("WEB_CONCURRENCY"))
-    with slow_sockets(port, count, mode=mode, max_seconds=60):
-        time.sleep(3)  # every slow socket is accepted and has started its request
+    with slow_sockets(port, count, mode=mode, max_seconds=60) as sockets:
+        # Every slow socket is connected and has sent more than its opening: the server holds
+        # all of them mid-request when the plain GET arrives.
+        assert sockets.trickling.wait(timeout=10)
         elapsed, status = timed_get(port, "/", timeout=10)
     assert status == 200, f"GET / not answered within 10 s next to {count} slow sockets ({mode})"
     print(f"GET / answered in {elapsed:.2f} s next to {count} slow sockets ({mode})")

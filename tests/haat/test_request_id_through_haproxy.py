@@ -20,24 +20,13 @@ import httpx
 import pytest
 
 from tests.manage_process import ROOT, manage
+from tests.ports import free_port
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
 pytestmark = pytest.mark.skipif(
     not Path(HAPROXY).exists(), reason="HAProxy is not installed (apt-get install haproxy)"
 )
-
-
-def free_port() -> int:
-    """A free port in the range these tests may use (18450-18499)."""
-    for port in range(18450, 18500):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18450-18499")
 
 
 def wait_for(url: str, seconds: float = 30) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from django.utils import timezone
 from checkout.models import Reservation
 from orders.models import Order
 from tests.checkout.conftest import URLS
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,17 +42,6 @@ order = checkout_start(
 Reservation.objects.filter(order=order).update(expires_at=timezone.now() - timedelta(seconds=5))
 print(order.pk)
 """
-
-
-def free_port() -> int:
-    for port in range(18650, 18700):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18650-18699")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -14,11 +15,23 @@ HERE = Path(__file__).resolve().parent
 TOKEN = "sk-haat-standin-token"
 
 
+def _installed() -> bool:
+    modules = HERE / "node_modules"
+    return (modules / "groq-js").exists() and (modules / "@sanity" / "mutator").exists()
+
+
 def ensure_node_modules() -> None:
-    if (HERE / "node_modules" / "groq-js").exists() and (
-        HERE / "node_modules" / "@sanity" / "mutator"
-    ).exists():
+    if _installed():
         return
+    # pytest-xdist workers (and concurrent test runs) install one at a time: two `npm ci` in
+    # one directory would delete each other's files.
+    with (HERE / ".npm-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _installed():
+            _npm_ci()
+
+
+def _npm_ci() -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError(
