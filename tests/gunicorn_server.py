@@ -114,6 +114,9 @@ class GunicornServer:
             str(self.threads),
             # Loaded once before forking, so every worker is ready as soon as it exists.
             "--preload",
+            # gunicorn's control socket has one default path (~/.gunicorn/gunicorn.ctl), which
+            # servers of other xdist workers or test runs would take over.
+            "--no-control-socket",
             "--timeout",
             "60",
             "--log-level",
