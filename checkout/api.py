@@ -15,10 +15,17 @@ from checkout.forms import DELIVERY_RULES
 from checkout.selectors import EmptySelection, QuantityLimitExceeded
 from checkout.services import CheckoutInProgress, CheckoutReplaced
 from checkout.views import checkout_urls
-from haat.errors import InsufficientStock, InvalidQuantity, ProductNotFound, TotalTooLarge
+from haat.errors import (
+    DeliveryZoneUnknown,
+    InsufficientStock,
+    InvalidQuantity,
+    ProductNotFound,
+    TotalTooLarge,
+)
 from haat.limits import rate_limit
 from haat.schemas import (
     BODY,
+    READ,
     WRITE,
     ProductId,
     Quantity,
@@ -28,6 +35,7 @@ from haat.schemas import (
     rule_text,
     shopper_id,
 )
+from orders.selectors import delivery_zones
 from payments.gateways import GatewayError
 
 router = Router(tags=["checkout"])
@@ -68,6 +76,11 @@ class CheckoutIn(StrictSchema):
     product_ids: list[ProductId] | None = Field(default=None, min_length=1, max_length=500)
     buy_now: BuyNowIn | None = None
     delivery: DeliveryIn | None = Field(default=None, description="Where the parcel goes")
+    delivery_zone_id: ProductId | None = Field(
+        default=None,
+        description="A zone of GET /api/checkout/delivery-zones; without one, the zone of the "
+        "shopper's last order, else the one serving delivery.city, else the default zone",
+    )
 
     @model_validator(mode="after")
     def one_source(self) -> CheckoutIn:
@@ -81,6 +94,35 @@ class CheckoutOut(Schema):
     order_number: str
     payment_url: str
     expires_at: datetime
+    subtotal_minor: int = Field(description="The items, in minor units")
+    discount_minor: int = Field(description="A voucher's discount, in minor units")
+    delivery_fee_minor: int = Field(description="The delivery fee, in minor units")
+    total_minor: int = Field(description="What is charged: items − discount + delivery")
+    delivery_zone: str
+
+
+class DeliveryZoneOut(Schema):
+    id: int
+    name: str
+    fee_minor: int
+    free_from_minor: int | None = Field(description="Items total from which delivery is free")
+
+
+@router.get(
+    "/delivery-zones",
+    **answers(list[DeliveryZoneOut], *READ),
+    summary="Where the shop delivers, and what it costs",
+)
+def delivery_zone_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": zone.pk,
+            "name": zone.name,
+            "fee_minor": zone.fee_minor,
+            "free_from_minor": zone.free_from_minor,
+        }
+        for zone in delivery_zones()
+    ]
 
 
 @router.post(
@@ -97,6 +139,7 @@ class CheckoutOut(Schema):
         refusal(CheckoutReplaced),
         refusal(CheckoutInProgress),
         refusal(TotalTooLarge),
+        refusal(DeliveryZoneUnknown),
         refusal(GatewayError),
     ),
     summary="Start checkout: re-check stock, reserve, pay",
@@ -112,6 +155,7 @@ def checkout_start(request: HttpRequest, payload: CheckoutIn) -> dict[str, Any]:
         success_url=urls["success_url"],
         cancel_url=urls["cancel_url"],
         delivery=payload.delivery.model_dump() if payload.delivery else None,
+        delivery_zone_id=payload.delivery_zone_id,
         **selection,
     )
     return {
@@ -119,4 +163,9 @@ def checkout_start(request: HttpRequest, payload: CheckoutIn) -> dict[str, Any]:
         "order_number": order.number,
         "payment_url": request.build_absolute_uri(order.payment_url),
         "expires_at": order.reservation.expires_at,
+        "subtotal_minor": order.subtotal_minor,
+        "discount_minor": order.discount_minor,
+        "delivery_fee_minor": order.delivery_fee_minor,
+        "total_minor": order.total_minor,
+        "delivery_zone": order.delivery_zone,
     }

@@ -10,9 +10,11 @@ from django.conf import settings
 
 from cart.services import validate_quantity
 from catalog.availability import UNAVAILABLE, Availability, availability_of
+from catalog.money import format_money
 from haat.errors import DomainError, InsufficientStock, ProductNotFound
 from haat.store import get_store
 from haat.validation import validate_total
+from orders.models import DeliveryZone
 
 
 class EmptySelection(DomainError):
@@ -26,6 +28,14 @@ class QuantityLimitExceeded(DomainError):
     """More units of one product than one order may hold (CHECKOUT_MAX_UNITS_PER_PRODUCT)."""
 
     code = "quantity_limit_exceeded"
+    http_status = 409
+
+
+class TotalChanged(DomainError):
+    """The total worked out now differs from the one the shopper was shown (another zone was
+    picked, a price changed): nothing is placed until they have seen the new one."""
+
+    code = "total_changed"
     http_status = 409
 
 
@@ -67,16 +77,35 @@ class CheckoutItem:
 
 @dataclass(frozen=True)
 class CheckoutPreview:
+    """The items and what they come to: every amount computed here, on the server, and
+    nowhere else (the order stores these; the gateway charges ``total_minor``)."""
+
     items: list[CheckoutItem]
     buy_now: bool
+    delivery_zone: DeliveryZone | None = None
 
     def __post_init__(self) -> None:
         # Refused here, before anything is written: the order's total must fit the database.
+        validate_total(self.subtotal_minor)
         validate_total(self.total_minor)
 
     @property
-    def total_minor(self) -> int:
+    def subtotal_minor(self) -> int:
         return sum(item.line_total_minor for item in self.items)
+
+    @property
+    def discount_minor(self) -> int:
+        return 0
+
+    @property
+    def delivery_fee_minor(self) -> int:
+        if self.delivery_zone is None:
+            return 0
+        return self.delivery_zone.fee_for(self.subtotal_minor - self.discount_minor)
+
+    @property
+    def total_minor(self) -> int:
+        return self.subtotal_minor - self.discount_minor + self.delivery_fee_minor
 
     @property
     def count(self) -> int:
@@ -96,8 +125,10 @@ def checkout_preview(
     user_id: int,
     product_ids: list[int] | None = None,
     buy_now: tuple[int, int] | None = None,
+    delivery_zone: DeliveryZone | None = None,
 ) -> CheckoutPreview:
-    """``product_ids`` picks lines of the user's cart; ``buy_now`` is (product id, quantity)."""
+    """``product_ids`` picks lines of the user's cart; ``buy_now`` is (product id, quantity);
+    ``delivery_zone`` is where it goes (``orders.selectors.delivery_zone_choose``)."""
     store = get_store()
     if buy_now is not None:
         wanted = {buy_now[0]: validate_quantity(buy_now[1])}
@@ -131,7 +162,7 @@ def checkout_preview(
                 limit=limit,
             )
         )
-    return CheckoutPreview(items, buy_now is not None)
+    return CheckoutPreview(items, buy_now is not None, delivery_zone)
 
 
 def insufficient_stock(items: list[dict[str, object]]) -> InsufficientStock:
@@ -142,9 +173,12 @@ def insufficient_stock(items: list[dict[str, object]]) -> InsufficientStock:
     )
 
 
-def checkout_refusal(preview: CheckoutPreview) -> DomainError | None:
+def checkout_refusal(
+    preview: CheckoutPreview, *, expected_total_minor: int | None = None
+) -> DomainError | None:
     """Why this checkout may not be placed, itemised; None when it may. Lines over the
-    per-order limit are refused first: no amount of stock would make them acceptable."""
+    per-order limit are refused first: no amount of stock would make them acceptable.
+    ``expected_total_minor``: the total the shopper was shown, if known."""
     over = [item for item in preview.problems if item.problem == "over_limit"]
     if over:
         return QuantityLimitExceeded(
@@ -171,5 +205,12 @@ def checkout_refusal(preview: CheckoutPreview) -> DomainError | None:
                 }
                 for item in preview.problems
             ]
+        )
+    if expected_total_minor is not None and expected_total_minor != preview.total_minor:
+        return TotalChanged(
+            f"The total is now {format_money(preview.total_minor)}. Check it, then place "
+            "the order again; nothing was reserved.",
+            total_minor=preview.total_minor,
+            expected_total_minor=expected_total_minor,
         )
     return None

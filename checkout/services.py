@@ -33,6 +33,7 @@ from checkout.selectors import (
 from haat import metrics
 from haat.errors import DomainError, InsufficientStock
 from orders.models import Order, OrderEvent, OrderLine, OrderMail
+from orders.selectors import delivery_zone_choose
 from orders.services import (
     BY_SYSTEM,
     BY_TASK,
@@ -72,22 +73,34 @@ def checkout_start(
     product_ids: list[int] | None = None,
     buy_now: tuple[int, int] | None = None,
     delivery: dict[str, str] | None = None,
+    delivery_zone_id: int | None = None,
+    expected_total_minor: int | None = None,
 ) -> Order:
     """Re-check stock, reserve it with a pending order, and open a payment session.
+
+    The delivery fee is the chosen zone's (``delivery_zone_id``; without one, the zone that
+    follows from the shopper's last order or city, see ``delivery_zone_choose``).
 
     One checkout per shopper: the shopper's earlier unpaid orders (they went back and started
     again) are cancelled and their units returned in the same transaction that reserves the new
     one, under a lock on the shopper's row, so concurrent checkouts of one shopper queue up and
     the newest wins. ``success_url`` and ``cancel_url`` may contain ``{ORDER_ID}``;
     ``success_url`` may contain ``{CHECKOUT_SESSION_ID}`` (filled in by the gateway)."""
-    preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
+    zone = delivery_zone_choose(
+        user_id=user_id, zone_id=delivery_zone_id, city=(delivery or {}).get("city", "")
+    )
+    preview = checkout_preview(
+        user_id=user_id, product_ids=product_ids, buy_now=buy_now, delivery_zone=zone
+    )
     # Short? Stock may be held by reservations that ran out without any event: put it back on
     # the shelf and look again (only then, to keep the common path short).
     if preview.problems and reservations_release_expired(
         product_ids=list(preview.quantities), by=BY_SYSTEM
     ):
-        preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
-    refusal = checkout_refusal(preview)
+        preview = checkout_preview(
+            user_id=user_id, product_ids=product_ids, buy_now=buy_now, delivery_zone=zone
+        )
+    refusal = checkout_refusal(preview, expected_total_minor=expected_total_minor)
     if refusal is not None:
         metrics.count_now(metrics.CHECKOUTS, outcome="refused")
         raise refusal
@@ -231,7 +244,11 @@ def _reserve(
         user_id=user_id,
         source=Order.Source.BUY_NOW if preview.buy_now else Order.Source.CART,
         currency=settings.SHOP_CURRENCY,
+        subtotal_minor=preview.subtotal_minor,
+        delivery_fee_minor=preview.delivery_fee_minor,
+        discount_minor=preview.discount_minor,
         total_minor=preview.total_minor,
+        delivery_zone=preview.delivery_zone.name if preview.delivery_zone else "",
         gateway=gateway_name,
         **{f"delivery_{key}": value for key, value in (delivery or {}).items()},
     )

@@ -12,14 +12,15 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from checkout import services
-from checkout.forms import DeliveryForm
-from checkout.selectors import QuantityLimitExceeded, checkout_preview
-from haat.errors import DomainError, InsufficientStock, InvalidInput
+from checkout.forms import DELIVERY_RULES, DeliveryForm
+from checkout.selectors import QuantityLimitExceeded, TotalChanged, checkout_preview
+from haat.errors import DeliveryZoneUnknown, DomainError, InsufficientStock, InvalidInput
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import signed_in_user_id
 from haat.limits import rate_limit
+from haat.validation import parse_id
 from orders.models import Order, OrderEvent
-from orders.selectors import order_get
+from orders.selectors import delivery_zone_choose, delivery_zones, order_get
 from orders.services import OrderActor
 
 
@@ -56,24 +57,53 @@ def buy_now(request: HttpRequest) -> HttpResponse:
     return redirect(url)
 
 
+def _zone_id(data: QueryDict) -> int | None:
+    """The delivery zone the shopper picked (none yet: the one that follows, see
+    ``delivery_zone_choose``)."""
+    if not data.get("delivery_zone"):
+        return None
+    return parse_id(data["delivery_zone"], message="Choose one of the delivery areas shown.")
+
+
+def _expected_total(data: QueryDict) -> int | None:
+    """The total the page showed, so an order is never placed for an amount not seen."""
+    text = data.get("expected_total", "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else None
+
+
 def _review_page(
-    request: HttpRequest, data: QueryDict, form: DeliveryForm, *, status: int = 200
+    request: HttpRequest,
+    data: QueryDict,
+    form: DeliveryForm,
+    *,
+    status: int = 200,
 ) -> HttpResponse:
+    user_id = signed_in_user_id(request)
+    city = str(form["city"].value() or "")
     try:
-        preview = checkout_preview(user_id=signed_in_user_id(request), **_selection(data))
+        try:
+            zone = delivery_zone_choose(user_id=user_id, zone_id=_zone_id(data), city=city)
+        except DeliveryZoneUnknown as refusal:  # e.g. removed while the page was open
+            messages.error(request, refusal.message)
+            zone = delivery_zone_choose(user_id=user_id, city=city)
+        preview = checkout_preview(user_id=user_id, delivery_zone=zone, **_selection(data))
     except DomainError as refusal:
         if isinstance(refusal, InvalidInput):
             raise  # malformed items or an impossible total: the 400 page says why
         messages.error(request, refusal.message)
         return redirect("cart:page")
-    return render(
-        request, "checkout/review.html", {"preview": preview, "form": form}, status=status
-    )
+    context = {"preview": preview, "form": form, "zones": delivery_zones()}
+    return render(request, "checkout/review.html", context, status=status)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def review(request: HttpRequest) -> HttpResponse:
+    """The checkout page. Its "Update total" button posts the form here: the amounts are
+    worked out again for the chosen zone, with what was typed kept (and not yet checked)."""
+    if request.method == "POST":
+        form = DeliveryForm(initial={name: request.POST.get(name, "") for name in DELIVERY_RULES})
+        return _review_page(request, request.POST, form)
     form = DeliveryForm(initial=services.last_delivery(user_id=signed_in_user_id(request)))
     return _review_page(request, request.GET, form)
 
@@ -94,9 +124,11 @@ def start(request: HttpRequest) -> HttpResponse:
             success_url=urls["success_url"],
             cancel_url=urls["cancel_url"],
             delivery=form.cleaned_data,
+            delivery_zone_id=_zone_id(request.POST),
+            expected_total_minor=_expected_total(request.POST),
             **_selection(request.POST),
         )
-    except (InsufficientStock, QuantityLimitExceeded) as refusal:
+    except (InsufficientStock, QuantityLimitExceeded, DeliveryZoneUnknown, TotalChanged) as refusal:
         messages.error(request, refusal.message)
         # The review again, now showing each problem line; the delivery details stay filled in.
         return _review_page(request, request.POST, form)

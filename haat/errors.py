@@ -94,3 +94,12 @@ class TotalTooLarge(InvalidInput):
     """An order whose total would not fit the database's bigint (``haat.validation.MAX_MONEY``)."""
 
     code = "total_too_large"
+
+
+# --- Checkout refusals: delivery, vouchers, cash on delivery (their codes are the contract) --
+
+
+class DeliveryZoneUnknown(InvalidInput):
+    """A delivery zone that is not (or no longer) one the shop delivers to."""
+
+    code = "delivery_zone_unknown"

@@ -7,7 +7,40 @@ from django.http import HttpRequest
 
 from catalog.money import format_money
 from checkout.services import orders_staff_cancel
-from orders.models import Order, OrderEvent, OrderLine, OrderMail
+from orders.models import DeliveryZone, Order, OrderEvent, OrderLine, OrderMail
+
+
+@admin.register(DeliveryZone)
+class DeliveryZoneAdmin(admin.ModelAdmin):
+    """Where the shop delivers and what it costs; the fee and free-from amount are in paisa
+    (৳ 60 = 6000)."""
+
+    list_display = (
+        "name",
+        "fee_display",
+        "free_from_display",
+        "is_default",
+        "is_active",
+        "position",
+    )
+    list_editable = ("is_active", "position")
+    fields = (
+        "name",
+        "fee_minor",
+        "free_from_minor",
+        "cities",
+        "is_default",
+        "is_active",
+        "position",
+    )
+
+    @admin.display(description="Fee", ordering="fee_minor")
+    def fee_display(self, obj: DeliveryZone) -> str:
+        return format_money(obj.fee_minor)
+
+    @admin.display(description="Free from", ordering="free_from_minor")
+    def free_from_display(self, obj: DeliveryZone) -> str:
+        return "never" if obj.free_from_minor is None else format_money(obj.free_from_minor)
 
 
 class OrderLineInline(admin.TabularInline):
@@ -92,6 +125,7 @@ class OrderAdmin(admin.ModelAdmin):
                     "status",
                     "status_reason",
                     "source",
+                    "amounts_display",
                     "total_display",
                     "created_at",
                     "paid_at",
@@ -100,7 +134,15 @@ class OrderAdmin(admin.ModelAdmin):
         ),
         (
             "Delivery",
-            {"fields": ("delivery_name", "delivery_phone", "delivery_address", "delivery_city")},
+            {
+                "fields": (
+                    "delivery_zone",
+                    "delivery_name",
+                    "delivery_phone",
+                    "delivery_address",
+                    "delivery_city",
+                )
+            },
         ),
         (
             "Payment",
@@ -120,9 +162,11 @@ class OrderAdmin(admin.ModelAdmin):
         "status",
         "status_reason",
         "source",
+        "amounts_display",
         "total_display",
         "created_at",
         "paid_at",
+        "delivery_zone",
         "delivery_name",
         "delivery_phone",
         "delivery_address",
@@ -140,6 +184,14 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="Order", ordering="id")
     def number_display(self, obj: Order) -> str:
         return obj.number
+
+    @admin.display(description="Items − voucher + delivery")
+    def amounts_display(self, obj: Order) -> str:
+        voucher = f" ({obj.voucher_code})" if obj.voucher_code else ""
+        return (
+            f"{format_money(obj.subtotal_minor)} − {format_money(obj.discount_minor)}{voucher}"
+            f" + {format_money(obj.delivery_fee_minor)}"
+        )
 
     @admin.display(description="Total", ordering="total_minor")
     def total_display(self, obj: Order) -> str:

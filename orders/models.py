@@ -36,6 +36,12 @@ class Order(models.Model):
     status_reason = models.CharField(max_length=255, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices)
     currency = models.CharField(max_length=3)
+    # What the shopper pays: the items (``subtotal_minor``), less a voucher's discount, plus
+    # the delivery fee; all computed on the server at checkout (``checkout.selectors``).
+    subtotal_minor = models.PositiveBigIntegerField(default=0)
+    delivery_fee_minor = models.PositiveBigIntegerField(default=0)
+    discount_minor = models.PositiveBigIntegerField(default=0)
+    voucher_code = models.CharField(max_length=40, blank=True)
     total_minor = models.PositiveBigIntegerField()
     gateway = models.CharField(max_length=20)
     payment_session_id = models.CharField(max_length=255, blank=True, db_index=True)
@@ -47,6 +53,8 @@ class Order(models.Model):
     delivery_phone = models.CharField("phone", max_length=32, blank=True)
     delivery_address = models.CharField("address", max_length=500, blank=True)
     delivery_city = models.CharField("city / area", max_length=80, blank=True)
+    # The zone's name as it was (zones can be renamed or removed later).
+    delivery_zone = models.CharField("delivery zone", max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -74,6 +82,52 @@ class Order(models.Model):
     @property
     def number(self) -> str:
         return f"HT-{self.pk:06d}"
+
+
+class DeliveryZone(models.Model):
+    """Where a parcel can go and what delivery there costs (managed in the admin). The fee is
+    waived when the items (after any voucher) come to ``free_from_minor`` or more."""
+
+    name = models.CharField(max_length=80, unique=True)
+    fee_minor = models.PositiveBigIntegerField("fee (paisa)")
+    free_from_minor = models.PositiveBigIntegerField(
+        "free from (paisa)",
+        null=True,
+        blank=True,
+        help_text="Items total from which delivery is free. Empty: never free.",
+    )
+    # Cities or areas in this zone, one a line: a shopper's city preselects its zone.
+    cities = models.TextField(blank=True, help_text="One city or area a line.")
+    is_default = models.BooleanField(
+        default=False, help_text="Chosen when nothing else says which zone applies."
+    )
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="delivery_zone_one_default",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def fee_for(self, items_minor: int) -> int:
+        """The delivery fee for items worth ``items_minor``: the one place the rule lives."""
+        if self.free_from_minor is not None and items_minor >= self.free_from_minor:
+            return 0
+        return self.fee_minor
+
+    def serves(self, city: str) -> bool:
+        wanted = " ".join(city.split()).casefold()
+        return bool(wanted) and any(
+            " ".join(line.split()).casefold() == wanted for line in self.cities.splitlines()
+        )
 
 
 class OrderLine(models.Model):

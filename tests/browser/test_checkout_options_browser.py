@@ -1,0 +1,57 @@
+"""Checkout options in a real browser: the delivery area and its fee, at desktop and phone
+widths, accessible (axe: no serious or critical violations)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from cart.services import cart_add_line
+from orders.models import Order
+from tests.browser.accessibility import serious_violations
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def fill_delivery(page, city: str = "Dhaka") -> None:
+    page.get_by_label("Recipient's name").fill("Rina Akter")
+    page.get_by_label("Mobile number").fill("01712345678")
+    page.get_by_label("Address").fill("House 12, Road 5, Dhanmondi")
+    page.get_by_label("City / area").fill(city)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_delivery_area_changes_the_fee_and_the_charge(
+    page, width, make_product, shopper, sign_in, delivery_zones, screenshot
+):
+    page.set_viewport_size({"width": width, "height": 900})
+    lamp = make_product(name="Desk Lamp", stock=5, price_minor=100000)
+    cart_add_line(user_id=shopper.pk, product_id=lamp.pk, quantity=1)
+    sign_in(page.context, shopper)
+    page.goto("/cart/")
+    summary = page.locator(".order-summary")
+    expect(summary).to_contain_text("Delivery (Inside Dhaka)")
+    expect(page.locator("[data-selected-total]")).to_have_text("৳ 1,060")
+    screenshot(page, "cart", full_page=True)
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Proceed to checkout (1)").click()
+    expect(page.locator('[data-amount="total"]')).to_have_text("৳ 1,060")
+    fill_delivery(page, city="Sylhet")
+    page.get_by_role("radio", name=re.compile("^Outside Dhaka")).check()
+    page.get_by_role("button", name="Update total").click()
+    expect(page.locator('[data-amount="delivery"]')).to_have_text("৳ 120")
+    expect(page.locator('[data-amount="total"]')).to_have_text("৳ 1,120")
+    expect(page.get_by_label("City / area")).to_have_value("Sylhet")  # typed details kept
+    screenshot(page, "checkout", full_page=True)
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Place order and pay ৳ 1,120").click()
+    expect(page).to_have_url(re.compile(r"/payments/test/cs_test_"))
+    order = Order.objects.get()
+    assert (order.delivery_zone, order.delivery_fee_minor, order.total_minor) == (
+        "Outside Dhaka",
+        12000,
+        112000,
+    )
+    expect(page.locator(".order-summary")).to_contain_text("৳ 1,120")
