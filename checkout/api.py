@@ -21,6 +21,12 @@ from haat.errors import (
     InvalidQuantity,
     ProductNotFound,
     TotalTooLarge,
+    VoucherBelowMinimum,
+    VoucherExpired,
+    VoucherLimitPerShopper,
+    VoucherNotYetValid,
+    VoucherUnknown,
+    VoucherUsedUp,
 )
 from haat.limits import rate_limit
 from haat.schemas import (
@@ -76,6 +82,7 @@ class CheckoutIn(StrictSchema):
     product_ids: list[ProductId] | None = Field(default=None, min_length=1, max_length=500)
     buy_now: BuyNowIn | None = None
     delivery: DeliveryIn | None = Field(default=None, description="Where the parcel goes")
+    voucher_code: str = Field(default="", max_length=100, description="A voucher code (any case)")
     delivery_zone_id: ProductId | None = Field(
         default=None,
         description="A zone of GET /api/checkout/delivery-zones; without one, the zone of the "
@@ -140,6 +147,12 @@ def delivery_zone_list(request: HttpRequest) -> list[dict[str, Any]]:
         refusal(CheckoutInProgress),
         refusal(TotalTooLarge),
         refusal(DeliveryZoneUnknown),
+        refusal(VoucherUnknown),
+        refusal(VoucherNotYetValid),
+        refusal(VoucherExpired),
+        refusal(VoucherUsedUp),
+        refusal(VoucherLimitPerShopper),
+        refusal(VoucherBelowMinimum),
         refusal(GatewayError),
     ),
     summary="Start checkout: re-check stock, reserve, pay",
@@ -156,6 +169,7 @@ def checkout_start(request: HttpRequest, payload: CheckoutIn) -> dict[str, Any]:
         cancel_url=urls["cancel_url"],
         delivery=payload.delivery.model_dump() if payload.delivery else None,
         delivery_zone_id=payload.delivery_zone_id,
+        voucher_code=payload.voucher_code,
         **selection,
     )
     return {

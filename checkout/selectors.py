@@ -3,15 +3,31 @@ checked against current stock. Prices always come from the store, never from the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
 from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from cart.services import validate_quantity
 from catalog.availability import UNAVAILABLE, Availability, availability_of
 from catalog.money import format_money
-from haat.errors import DomainError, InsufficientStock, ProductNotFound
+from checkout.models import Voucher, VoucherRedemption
+from haat.errors import (
+    DomainError,
+    InsufficientStock,
+    ProductNotFound,
+    VoucherBelowMinimum,
+    VoucherExpired,
+    VoucherLimitPerShopper,
+    VoucherNotYetValid,
+    VoucherRefused,
+    VoucherUnknown,
+    VoucherUsedUp,
+)
 from haat.store import get_store
 from haat.validation import validate_total
 from orders.models import DeliveryZone
@@ -83,6 +99,7 @@ class CheckoutPreview:
     items: list[CheckoutItem]
     buy_now: bool
     delivery_zone: DeliveryZone | None = None
+    voucher: Voucher | None = None
 
     def __post_init__(self) -> None:
         # Refused here, before anything is written: the order's total must fit the database.
@@ -95,7 +112,7 @@ class CheckoutPreview:
 
     @property
     def discount_minor(self) -> int:
-        return 0
+        return self.voucher.discount_for(self.subtotal_minor) if self.voucher else 0
 
     @property
     def delivery_fee_minor(self) -> int:
@@ -126,6 +143,7 @@ def checkout_preview(
     product_ids: list[int] | None = None,
     buy_now: tuple[int, int] | None = None,
     delivery_zone: DeliveryZone | None = None,
+    voucher: Voucher | None = None,
 ) -> CheckoutPreview:
     """``product_ids`` picks lines of the user's cart; ``buy_now`` is (product id, quantity);
     ``delivery_zone`` is where it goes (``orders.selectors.delivery_zone_choose``)."""
@@ -162,7 +180,63 @@ def checkout_preview(
                 limit=limit,
             )
         )
-    return CheckoutPreview(items, buy_now is not None, delivery_zone)
+    return CheckoutPreview(items, buy_now is not None, delivery_zone, voucher)
+
+
+VOUCHER_CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def voucher_find(code: str) -> Voucher:
+    """The voucher a shopper typed (any case, blanks around it ignored)."""
+    code = code.strip()
+    voucher = None
+    if VOUCHER_CODE.fullmatch(code):
+        voucher = Voucher.objects.filter(code__iexact=code, is_active=True).first()
+    if voucher is None:
+        raise VoucherUnknown(
+            "That voucher code is not one of ours. Check it, or check out without it.",
+            code=code[:40],
+        )
+    return voucher
+
+
+def voucher_refusal(
+    voucher: Voucher, *, user_id: int, items_minor: int, now: datetime | None = None
+) -> VoucherRefused | None:
+    """Why ``voucher`` cannot be used by this shopper on items worth ``items_minor`` (None
+    when it can). The checkout asks again under the voucher's row lock before it counts a use."""
+    now = now or timezone.now()
+    details = {"code": voucher.code}
+    mine = VoucherRedemption.objects.filter(
+        voucher=voucher, user_id=user_id, status=VoucherRedemption.Status.ACTIVE
+    )
+    # The shopper's unpaid checkouts give their uses back when this one replaces them.
+    replaced = mine.filter(order__status="pending").count()
+    if now < voucher.starts_at:
+        return VoucherNotYetValid(
+            f"Voucher {voucher.code} can be used from {date_format(timezone.localtime(voucher.starts_at), 'j M Y, H:i')}.",
+            **details,
+            starts_at=voucher.starts_at.isoformat(),
+        )
+    if voucher.ends_at is not None and now >= voucher.ends_at:
+        return VoucherExpired(f"Voucher {voucher.code} has expired.", **details)
+    if voucher.max_uses is not None and voucher.uses - replaced >= voucher.max_uses:
+        return VoucherUsedUp(f"Voucher {voucher.code} has been used up.", **details)
+    limit = voucher.max_uses_per_shopper
+    if limit is not None and mine.count() - replaced >= limit:
+        return VoucherLimitPerShopper(
+            f"You have already used voucher {voucher.code} as often as it allows.",
+            **details,
+            limit=limit,
+        )
+    if items_minor < voucher.min_spend_minor:
+        return VoucherBelowMinimum(
+            f"Voucher {voucher.code} needs items worth at least "
+            f"{format_money(voucher.min_spend_minor)}.",
+            **details,
+            min_spend_minor=voucher.min_spend_minor,
+        )
+    return None
 
 
 def insufficient_stock(items: list[dict[str, object]]) -> InsufficientStock:

@@ -17,21 +17,24 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from cart.services import cart_remove_quantities
 from catalog.models import Product, StockMovement
 from catalog.services import stock_return, stock_take
-from checkout.models import Reservation
+from checkout.models import Reservation, Voucher, VoucherRedemption
 from checkout.selectors import (
     CheckoutPreview,
     checkout_preview,
     checkout_refusal,
     insufficient_stock,
+    voucher_find,
+    voucher_refusal,
 )
 from haat import metrics
-from haat.errors import DomainError, InsufficientStock
+from haat.errors import DomainError, InsufficientStock, VoucherRefused
 from orders.models import Order, OrderEvent, OrderLine, OrderMail
 from orders.selectors import delivery_zone_choose
 from orders.services import (
@@ -75,11 +78,14 @@ def checkout_start(
     delivery: dict[str, str] | None = None,
     delivery_zone_id: int | None = None,
     expected_total_minor: int | None = None,
+    voucher_code: str = "",
 ) -> Order:
     """Re-check stock, reserve it with a pending order, and open a payment session.
 
     The delivery fee is the chosen zone's (``delivery_zone_id``; without one, the zone that
-    follows from the shopper's last order or city, see ``delivery_zone_choose``).
+    follows from the shopper's last order or city, see ``delivery_zone_choose``). A
+    ``voucher_code`` is checked first and counted as used in the reserving transaction, under
+    the voucher's row lock, so its limits hold however many shoppers redeem it at once.
 
     One checkout per shopper: the shopper's earlier unpaid orders (they went back and started
     again) are cancelled and their units returned in the same transaction that reserves the new
@@ -89,17 +95,29 @@ def checkout_start(
     zone = delivery_zone_choose(
         user_id=user_id, zone_id=delivery_zone_id, city=(delivery or {}).get("city", "")
     )
-    preview = checkout_preview(
-        user_id=user_id, product_ids=product_ids, buy_now=buy_now, delivery_zone=zone
+    voucher = voucher_find(voucher_code) if voucher_code.strip() else None
+    preview_of = partial(
+        checkout_preview,
+        user_id=user_id,
+        product_ids=product_ids,
+        buy_now=buy_now,
+        delivery_zone=zone,
+        voucher=voucher,
     )
+    preview = preview_of()
+    if voucher is not None:
+        refused_voucher = voucher_refusal(
+            voucher, user_id=user_id, items_minor=preview.subtotal_minor
+        )
+        if refused_voucher is not None:
+            metrics.count_now(metrics.CHECKOUTS, outcome="refused")
+            raise refused_voucher
     # Short? Stock may be held by reservations that ran out without any event: put it back on
     # the shelf and look again (only then, to keep the common path short).
     if preview.problems and reservations_release_expired(
         product_ids=list(preview.quantities), by=BY_SYSTEM
     ):
-        preview = checkout_preview(
-            user_id=user_id, product_ids=product_ids, buy_now=buy_now, delivery_zone=zone
-        )
+        preview = preview_of()
     refusal = checkout_refusal(preview, expected_total_minor=expected_total_minor)
     if refusal is not None:
         metrics.count_now(metrics.CHECKOUTS, outcome="refused")
@@ -116,6 +134,9 @@ def checkout_start(
     for earlier in replaced:  # outside the transaction: the gateway may be slow
         if earlier.payment_session_id:
             get_gateway(earlier.gateway).expire_session(earlier.payment_session_id)
+    if isinstance(refused, VoucherRefused):  # used up (or the like) since the check above
+        metrics.count_now(metrics.CHECKOUTS, outcome="refused")
+        raise refused
     if isinstance(refused, InsufficientStock):
         # Someone else took the units between the re-check and the reservation.
         metrics.count_now(metrics.CHECKOUTS, outcome="refused")
@@ -176,7 +197,7 @@ def _replace_and_reserve(
     gateway_name: str,
     expires_at: datetime,
     delivery: dict[str, str] | None,
-) -> tuple[Order | None, list[Order], InsufficientStock | IntegrityError | None]:
+) -> tuple[Order | None, list[Order], InsufficientStock | VoucherRefused | IntegrityError | None]:
     """One transaction: cancel the shopper's earlier unpaid orders, reserve the new one.
     Returns (the new order or None, the cancelled orders, why it was refused or None)."""
     reserve = partial(
@@ -189,7 +210,9 @@ def _replace_and_reserve(
     )
     try:
         with transaction.atomic():
-            replaced = _cancel_earlier_checkouts(user_id=user_id, product_ids=preview.quantities)
+            replaced = _cancel_earlier_checkouts(
+                user_id=user_id, product_ids=preview.quantities, voucher=preview.voucher
+            )
             if not replaced:
                 return reserve(), [], None
             try:
@@ -197,20 +220,39 @@ def _replace_and_reserve(
                 # outside this database (Sanity) are not rolled back with it.
                 with transaction.atomic():
                     return reserve(), replaced, None
-            except (InsufficientStock, IntegrityError) as refused:
+            except (InsufficientStock, VoucherRefused, IntegrityError) as refused:
                 return None, replaced, refused
-    except (InsufficientStock, IntegrityError) as refused:
+    except (InsufficientStock, VoucherRefused, IntegrityError) as refused:
         return None, [], refused
 
 
-def _cancel_earlier_checkouts(*, user_id: int, product_ids: Iterable[int]) -> list[Order]:
+def _cancel_earlier_checkouts(
+    *, user_id: int, product_ids: Iterable[int], voucher: Voucher | None = None
+) -> list[Order]:
     """Lock the shopper's row (serialising their checkouts) and cancel their unpaid orders,
-    returning the units. Returns the cancelled orders. Caller holds a transaction."""
+    returning the units and vouchers. Returns the cancelled orders. Caller holds a transaction.
+
+    Rows are locked in one order everywhere: shopper, orders, vouchers (by id), products (by
+    id); so the voucher this checkout redeems and those the earlier orders give back are
+    locked here, before the products."""
     list(User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True))
     earlier = list(
         Order.objects.select_for_update()
         .filter(user_id=user_id, status=Order.Status.PENDING)
         .order_by("pk")
+    )
+    voucher_ids = set(
+        VoucherRedemption.objects.filter(
+            order__in=earlier, status=VoucherRedemption.Status.ACTIVE
+        ).values_list("voucher_id", flat=True)
+    )
+    if voucher is not None:
+        voucher_ids.add(voucher.pk)
+    list(
+        Voucher.objects.select_for_update()
+        .filter(pk__in=voucher_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     if not earlier:
         return []
@@ -249,6 +291,7 @@ def _reserve(
         discount_minor=preview.discount_minor,
         total_minor=preview.total_minor,
         delivery_zone=preview.delivery_zone.name if preview.delivery_zone else "",
+        voucher_code=preview.voucher.code if preview.voucher else "",
         gateway=gateway_name,
         **{f"delivery_{key}": value for key, value in (delivery or {}).items()},
     )
@@ -266,6 +309,8 @@ def _reserve(
     )
     Reservation.objects.create(order=order, user_id=user_id, expires_at=expires_at)
     order_event_record(order, reason=Reason.PLACED, by=OrderActor.shopper(user_id), from_status="")
+    if preview.voucher is not None:
+        _voucher_redeem(preview, order=order, user_id=user_id)
     # Last in the transaction: the product rows stay locked only from here to commit.
     stock_take(
         quantities=preview.quantities,
@@ -273,6 +318,38 @@ def _reserve(
         reference=order.number,
     )
     return order
+
+
+def _voucher_redeem(preview: CheckoutPreview, *, order: Order, user_id: int) -> None:
+    """Count one use of the preview's voucher for ``order``, checked again under the voucher's
+    row lock (taken by ``_cancel_earlier_checkouts``), so at most ``max_uses`` orders in all
+    and ``max_uses_per_shopper`` per shopper ever hold it. Caller's transaction."""
+    assert preview.voucher is not None
+    voucher = Voucher.objects.select_for_update().get(pk=preview.voucher.pk)
+    refusal = voucher_refusal(voucher, user_id=user_id, items_minor=preview.subtotal_minor)
+    if refusal is not None:
+        raise refusal
+    Voucher.objects.filter(pk=voucher.pk).update(uses=F("uses") + 1)
+    VoucherRedemption.objects.create(
+        voucher=voucher, order=order, user_id=user_id, discount_minor=preview.discount_minor
+    )
+
+
+def _voucher_give_back(order: Order) -> bool:
+    """The order ended without a sale: its voucher use no longer counts. Caller holds the
+    order's lock; call it before any stock moves (vouchers are locked before products)."""
+    redemption = (
+        VoucherRedemption.objects.select_for_update()
+        .filter(order=order, status=VoucherRedemption.Status.ACTIVE)
+        .first()
+    )
+    if redemption is None:
+        return False
+    Voucher.objects.filter(pk=redemption.voucher_id).update(uses=F("uses") - 1)
+    redemption.status = VoucherRedemption.Status.RETURNED
+    redemption.returned_at = timezone.now()
+    redemption.save(update_fields=["status", "returned_at"])
+    return True
 
 
 def last_delivery(*, user_id: int) -> dict[str, str]:
@@ -337,6 +414,7 @@ def _order_cancel_locked(
     """Cancel a pending order whose row the caller has locked, returning its units."""
     if order.status != Order.Status.PENDING:
         return
+    _voucher_give_back(order)
     _release_reservation(order, reason=str(Reason(reason).label), by=by)
     order_status_change(order, to_status=Order.Status.CANCELLED, reason=reason, by=by, data=data)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -13,8 +15,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from checkout import services
 from checkout.forms import DELIVERY_RULES, DeliveryForm
-from checkout.selectors import QuantityLimitExceeded, TotalChanged, checkout_preview
-from haat.errors import DeliveryZoneUnknown, DomainError, InsufficientStock, InvalidInput
+from checkout.selectors import (
+    QuantityLimitExceeded,
+    TotalChanged,
+    checkout_preview,
+    voucher_find,
+    voucher_refusal,
+)
+from haat.errors import (
+    DeliveryZoneUnknown,
+    DomainError,
+    InsufficientStock,
+    InvalidInput,
+    VoucherRefused,
+)
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import signed_in_user_id
 from haat.limits import rate_limit
@@ -87,12 +101,32 @@ def _review_page(
             messages.error(request, refusal.message)
             zone = delivery_zone_choose(user_id=user_id, city=city)
         preview = checkout_preview(user_id=user_id, delivery_zone=zone, **_selection(data))
+        voucher_code = data.get("voucher", "").strip()
+        voucher_error = ""
+        if voucher_code:
+            try:
+                voucher = voucher_find(voucher_code)
+                refused = voucher_refusal(
+                    voucher, user_id=user_id, items_minor=preview.subtotal_minor
+                )
+                if refused is not None:
+                    raise refused
+            except VoucherRefused as refusal:  # shown at the field; the rest stays usable
+                voucher_error = refusal.message
+            else:
+                preview = replace(preview, voucher=voucher)
     except DomainError as refusal:
         if isinstance(refusal, InvalidInput):
             raise  # malformed items or an impossible total: the 400 page says why
         messages.error(request, refusal.message)
         return redirect("cart:page")
-    context = {"preview": preview, "form": form, "zones": delivery_zones()}
+    context = {
+        "preview": preview,
+        "form": form,
+        "zones": delivery_zones(),
+        "voucher_code": voucher_code[:40],
+        "voucher_error": voucher_error,
+    }
     return render(request, "checkout/review.html", context, status=status)
 
 
@@ -126,8 +160,11 @@ def start(request: HttpRequest) -> HttpResponse:
             delivery=form.cleaned_data,
             delivery_zone_id=_zone_id(request.POST),
             expected_total_minor=_expected_total(request.POST),
+            voucher_code=request.POST.get("voucher", "")[:100],
             **_selection(request.POST),
         )
+    except VoucherRefused:
+        return _review_page(request, request.POST, form)  # the page says why, at the field
     except (InsufficientStock, QuantityLimitExceeded, DeliveryZoneUnknown, TotalChanged) as refusal:
         messages.error(request, refusal.message)
         # The review again, now showing each problem line; the delivery details stay filled in.

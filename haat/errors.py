@@ -103,3 +103,34 @@ class DeliveryZoneUnknown(InvalidInput):
     """A delivery zone that is not (or no longer) one the shop delivers to."""
 
     code = "delivery_zone_unknown"
+
+
+class VoucherRefused(DomainError):
+    """A voucher that cannot be used on this order; nothing was reserved or used."""
+
+    code = "voucher_refused"
+    http_status = 409
+
+
+class VoucherUnknown(VoucherRefused):
+    code = "voucher_unknown"
+
+
+class VoucherNotYetValid(VoucherRefused):
+    code = "voucher_not_yet_valid"
+
+
+class VoucherExpired(VoucherRefused):
+    code = "voucher_expired"
+
+
+class VoucherUsedUp(VoucherRefused):
+    code = "voucher_used_up"
+
+
+class VoucherLimitPerShopper(VoucherRefused):
+    code = "voucher_limit_per_shopper"
+
+
+class VoucherBelowMinimum(VoucherRefused):
+    code = "voucher_below_minimum"

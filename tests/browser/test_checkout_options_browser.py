@@ -1,14 +1,17 @@
-"""Checkout options in a real browser: the delivery area and its fee, at desktop and phone
+"""Checkout options in a real browser: the delivery area and its fee, a voucher, at desktop and phone
 widths, accessible (axe: no serious or critical violations)."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from cart.services import cart_add_line
+from checkout.models import Voucher
 from orders.models import Order
 from tests.browser.accessibility import serious_violations
 
@@ -27,6 +30,9 @@ def test_delivery_area_changes_the_fee_and_the_charge(
     page, width, make_product, shopper, sign_in, delivery_zones, screenshot
 ):
     page.set_viewport_size({"width": width, "height": 900})
+    Voucher.objects.create(
+        code="EID10", kind="percent", value=10, starts_at=timezone.now() - timedelta(days=1)
+    )
     lamp = make_product(name="Desk Lamp", stock=5, price_minor=100000)
     cart_add_line(user_id=shopper.pk, product_id=lamp.pk, quantity=1)
     sign_in(page.context, shopper)
@@ -40,18 +46,26 @@ def test_delivery_area_changes_the_fee_and_the_charge(
     expect(page.locator('[data-amount="total"]')).to_have_text("৳ 1,060")
     fill_delivery(page, city="Sylhet")
     page.get_by_role("radio", name=re.compile("^Outside Dhaka")).check()
-    page.get_by_role("button", name="Update total").click()
+    page.get_by_label("Voucher code").fill("NOPE")
+    page.get_by_role("button", name="Apply voucher and update total").click()
+    expect(page.locator("#id_voucher-errors")).to_contain_text("not one of ours")
+    screenshot(page, "voucher-refused", full_page=True)
+    assert serious_violations(page) == []
+    page.get_by_label("Voucher code").fill("eid10")
+    page.get_by_role("button", name="Apply voucher and update total").click()
     expect(page.locator('[data-amount="delivery"]')).to_have_text("৳ 120")
-    expect(page.locator('[data-amount="total"]')).to_have_text("৳ 1,120")
+    expect(page.locator('[data-amount="discount"]')).to_have_text("−৳ 100")
+    expect(page.locator('[data-amount="total"]')).to_have_text("৳ 1,020")
     expect(page.get_by_label("City / area")).to_have_value("Sylhet")  # typed details kept
     screenshot(page, "checkout", full_page=True)
     assert serious_violations(page) == []
-    page.get_by_role("button", name="Place order and pay ৳ 1,120").click()
+    page.get_by_role("button", name="Place order and pay ৳ 1,020").click()
     expect(page).to_have_url(re.compile(r"/payments/test/cs_test_"))
     order = Order.objects.get()
     assert (order.delivery_zone, order.delivery_fee_minor, order.total_minor) == (
         "Outside Dhaka",
         12000,
-        112000,
+        102000,
     )
-    expect(page.locator(".order-summary")).to_contain_text("৳ 1,120")
+    assert Voucher.objects.get().uses == 1
+    expect(page.locator(".order-summary")).to_contain_text("৳ 1,020")

@@ -1,0 +1,58 @@
+"""100 shoppers redeem a voucher with 10 uses at once, on PostgreSQL with real connections."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from catalog.models import Product
+from checkout.models import Voucher, VoucherRedemption
+from checkout.services import checkout_start
+from haat.errors import VoucherRefused
+from orders.models import Order
+from tests.checkout.conftest import URLS
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_hundred_shoppers_ten_uses(make_user, make_product):
+    product = make_product(stock=200)
+    voucher = Voucher.objects.create(
+        code="RUSH10",
+        kind=Voucher.Kind.FIXED,
+        value=5000,
+        starts_at=timezone.now() - timedelta(hours=1),
+        max_uses=10,
+    )
+    shoppers = [make_user() for _ in range(100)]
+    start = threading.Barrier(16)
+
+    def attempt(index: int):
+        try:
+            if index < 16:
+                start.wait()
+            order = checkout_start(
+                user_id=shoppers[index].pk, buy_now=(product.pk, 1), voucher_code="RUSH10", **URLS
+            )
+            return ("ok", order.pk)
+        except VoucherRefused as refusal:
+            return (refusal.code, None)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(attempt, range(100)))
+
+    outcomes = [kind for kind, _ in results]
+    assert outcomes.count("ok") == 10
+    assert outcomes.count("voucher_used_up") == 90
+    assert Voucher.objects.get(pk=voucher.pk).uses == 10
+    assert VoucherRedemption.objects.filter(status="active").count() == 10
+    assert Order.objects.filter(discount_minor=5000).count() == 10
+    assert Order.objects.count() == 10  # the refused ones left nothing behind
+    assert Product.objects.get(pk=product.pk).stock == 190
