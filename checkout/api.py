@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -16,6 +16,7 @@ from checkout.selectors import EmptySelection, QuantityLimitExceeded
 from checkout.services import CheckoutInProgress, CheckoutReplaced
 from checkout.views import checkout_urls
 from haat.errors import (
+    CodAmountLimitExceeded,
     DeliveryZoneUnknown,
     InsufficientStock,
     InvalidQuantity,
@@ -82,6 +83,9 @@ class CheckoutIn(StrictSchema):
     product_ids: list[ProductId] | None = Field(default=None, min_length=1, max_length=500)
     buy_now: BuyNowIn | None = None
     delivery: DeliveryIn | None = Field(default=None, description="Where the parcel goes")
+    payment_method: Literal["card", "cod"] = Field(
+        default="card", description="card (pay now on the payment page) or cod (cash on delivery)"
+    )
     voucher_code: str = Field(default="", max_length=100, description="A voucher code (any case)")
     delivery_zone_id: ProductId | None = Field(
         default=None,
@@ -99,8 +103,10 @@ class CheckoutIn(StrictSchema):
 class CheckoutOut(Schema):
     order_id: int
     order_number: str
-    payment_url: str
-    expires_at: datetime
+    status: str
+    payment_method: str
+    payment_url: str = Field(description="Where to pay; empty for cash on delivery")
+    expires_at: datetime | None = Field(description="Until when the items are held; null for COD")
     subtotal_minor: int = Field(description="The items, in minor units")
     discount_minor: int = Field(description="A voucher's discount, in minor units")
     delivery_fee_minor: int = Field(description="The delivery fee, in minor units")
@@ -153,6 +159,7 @@ def delivery_zone_list(request: HttpRequest) -> list[dict[str, Any]]:
         refusal(VoucherUsedUp),
         refusal(VoucherLimitPerShopper),
         refusal(VoucherBelowMinimum),
+        refusal(CodAmountLimitExceeded),
         refusal(GatewayError),
     ),
     summary="Start checkout: re-check stock, reserve, pay",
@@ -170,13 +177,16 @@ def checkout_start(request: HttpRequest, payload: CheckoutIn) -> dict[str, Any]:
         delivery=payload.delivery.model_dump() if payload.delivery else None,
         delivery_zone_id=payload.delivery_zone_id,
         voucher_code=payload.voucher_code,
+        payment_method=payload.payment_method,
         **selection,
     )
     return {
         "order_id": order.pk,
         "order_number": order.number,
-        "payment_url": request.build_absolute_uri(order.payment_url),
-        "expires_at": order.reservation.expires_at,
+        "status": order.status,
+        "payment_method": order.payment_method,
+        "payment_url": request.build_absolute_uri(order.payment_url) if order.payment_url else "",
+        "expires_at": order.reservation.expires_at if order.payment_url else None,
         "subtotal_minor": order.subtotal_minor,
         "discount_minor": order.discount_minor,
         "delivery_fee_minor": order.delivery_fee_minor,

@@ -17,6 +17,7 @@ from catalog.availability import UNAVAILABLE, Availability, availability_of
 from catalog.money import format_money
 from checkout.models import Voucher, VoucherRedemption
 from haat.errors import (
+    CodAmountLimitExceeded,
     DomainError,
     InsufficientStock,
     ProductNotFound,
@@ -235,6 +236,23 @@ def voucher_refusal(
             f"{format_money(voucher.min_spend_minor)}.",
             **details,
             min_spend_minor=voucher.min_spend_minor,
+        )
+    return None
+
+
+def cod_refusal(preview: CheckoutPreview) -> CodAmountLimitExceeded | None:
+    """Why this order may not be paid in cash on delivery (None when it may)."""
+    limit = settings.COD_MAX_TOTAL_MINOR
+    if limit == 0:
+        return CodAmountLimitExceeded(
+            "Cash on delivery is not available right now. Please pay by card.", limit_minor=0
+        )
+    if preview.total_minor > limit:
+        return CodAmountLimitExceeded(
+            f"Cash on delivery is for orders up to {format_money(limit)}. "
+            "Please pay by card, or order less at once.",
+            limit_minor=limit,
+            total_minor=preview.total_minor,
         )
     return None
 

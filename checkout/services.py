@@ -29,12 +29,13 @@ from checkout.selectors import (
     CheckoutPreview,
     checkout_preview,
     checkout_refusal,
+    cod_refusal,
     insufficient_stock,
     voucher_find,
     voucher_refusal,
 )
 from haat import metrics
-from haat.errors import DomainError, InsufficientStock, VoucherRefused
+from haat.errors import DomainError, InsufficientStock, PaymentMethodUnknown, VoucherRefused
 from orders.models import Order, OrderEvent, OrderLine, OrderMail
 from orders.selectors import delivery_zone_choose
 from orders.services import (
@@ -79,6 +80,7 @@ def checkout_start(
     delivery_zone_id: int | None = None,
     expected_total_minor: int | None = None,
     voucher_code: str = "",
+    payment_method: str = Order.PaymentMethod.CARD,
 ) -> Order:
     """Re-check stock, reserve it with a pending order, and open a payment session.
 
@@ -86,6 +88,10 @@ def checkout_start(
     follows from the shopper's last order or city, see ``delivery_zone_choose``). A
     ``voucher_code`` is checked first and counted as used in the reserving transaction, under
     the voucher's row lock, so its limits hold however many shoppers redeem it at once.
+
+    Cash on delivery (``payment_method="cod"``, for totals up to ``COD_MAX_TOTAL_MINOR``):
+    the units are sold at once (the same conditional stock take), the order waits "to be paid
+    on delivery" with no payment session, and the confirmation mail is queued.
 
     One checkout per shopper: the shopper's earlier unpaid orders (they went back and started
     again) are cancelled and their units returned in the same transaction that reserves the new
@@ -119,17 +125,25 @@ def checkout_start(
     ):
         preview = preview_of()
     refusal = checkout_refusal(preview, expected_total_minor=expected_total_minor)
+    if payment_method not in Order.PaymentMethod.values:
+        raise PaymentMethodUnknown(
+            "Choose card or cash on delivery.", payment_method=payment_method[:20]
+        )
+    cod = payment_method == Order.PaymentMethod.COD
+    if refusal is None and cod:
+        refusal = cod_refusal(preview)
     if refusal is not None:
         metrics.count_now(metrics.CHECKOUTS, outcome="refused")
         raise refusal
-    gateway = get_gateway()
+    gateway = None if cod else get_gateway()
     expires_at = timezone.now() + timedelta(minutes=settings.CHECKOUT_RESERVATION_MINUTES)
     order, replaced, refused = _replace_and_reserve(
         user_id=user_id,
         preview=preview,
-        gateway_name=gateway.name,
+        gateway_name=gateway.name if gateway else "",
         expires_at=expires_at,
         delivery=delivery,
+        cod=cod,
     )
     for earlier in replaced:  # outside the transaction: the gateway may be slow
         if earlier.payment_session_id:
@@ -155,6 +169,11 @@ def checkout_start(
             "please try again in a moment."
         )
 
+    if gateway is None:  # cash on delivery: sold, nothing to pay now
+        if order.source == Order.Source.CART:
+            cart_remove_quantities(user_id=user_id, quantities=preview.quantities)
+        metrics.count(metrics.CHECKOUTS, outcome="started")
+        return order
     metrics.count(metrics.RESERVATIONS, event="made")
     order_id = order.pk
 
@@ -197,6 +216,7 @@ def _replace_and_reserve(
     gateway_name: str,
     expires_at: datetime,
     delivery: dict[str, str] | None,
+    cod: bool = False,
 ) -> tuple[Order | None, list[Order], InsufficientStock | VoucherRefused | IntegrityError | None]:
     """One transaction: cancel the shopper's earlier unpaid orders, reserve the new one.
     Returns (the new order or None, the cancelled orders, why it was refused or None)."""
@@ -207,6 +227,7 @@ def _replace_and_reserve(
         gateway_name=gateway_name,
         expires_at=expires_at,
         delivery=delivery,
+        cod=cod,
     )
     try:
         with transaction.atomic():
@@ -280,10 +301,14 @@ def _reserve(
     gateway_name: str,
     expires_at: datetime,
     delivery: dict[str, str] | None,
+    cod: bool = False,
 ) -> Order:
-    """Write the pending order and its reservation, and take the units (caller's transaction)."""
+    """Write the pending order and its reservation, and take the units (caller's transaction).
+    Cash on delivery: the order awaits delivery, with no reservation, and the units are sold."""
     order = Order.objects.create(
         user_id=user_id,
+        status=Order.Status.AWAITING_DELIVERY if cod else Order.Status.PENDING,
+        payment_method=Order.PaymentMethod.COD if cod else Order.PaymentMethod.CARD,
         source=Order.Source.BUY_NOW if preview.buy_now else Order.Source.CART,
         currency=settings.SHOP_CURRENCY,
         subtotal_minor=preview.subtotal_minor,
@@ -307,14 +332,18 @@ def _reserve(
         )
         for item in preview.items
     )
-    Reservation.objects.create(order=order, user_id=user_id, expires_at=expires_at)
-    order_event_record(order, reason=Reason.PLACED, by=OrderActor.shopper(user_id), from_status="")
+    if not cod:
+        Reservation.objects.create(order=order, user_id=user_id, expires_at=expires_at)
+    placed = Reason.COD_PLACED if cod else Reason.PLACED
+    order_event_record(order, reason=placed, by=OrderActor.shopper(user_id), from_status="")
     if preview.voucher is not None:
         _voucher_redeem(preview, order=order, user_id=user_id)
+    if cod:  # rolled back with the order if the stock is not there
+        order_mail_queue(order=order, kind=OrderMail.Kind.CONFIRMATION)
     # Last in the transaction: the product rows stay locked only from here to commit.
     stock_take(
         quantities=preview.quantities,
-        reason=StockMovement.Reason.RESERVATION,
+        reason=StockMovement.Reason.SALE if cod else StockMovement.Reason.RESERVATION,
         reference=order.number,
     )
     return order
@@ -430,15 +459,74 @@ def order_abandon(*, order_id: int, reason: str, by: OrderActor) -> Order:
 
 def orders_staff_cancel(*, order_ids: Iterable[int], staff_id: int) -> int:
     """Staff cancel unpaid orders (the shopper asked, or the order is a mistake): each as if
-    its shopper gave up, with the staff member named in its event and in the stock ledger.
-    Orders no longer pending are left as they are. Returns how many were cancelled."""
+    its shopper gave up, with the staff member named in its event and in the stock ledger;
+    a cash-on-delivery order not yet delivered gets its units back too. Orders no longer
+    unpaid are left as they are. Returns how many were cancelled."""
     by = OrderActor.staff(staff_id)
-    pending = Order.objects.filter(pk__in=list(order_ids), status=Order.Status.PENDING)
+    unpaid = Order.objects.filter(
+        pk__in=list(order_ids),
+        status__in=[Order.Status.PENDING, Order.Status.AWAITING_DELIVERY],
+    )
     cancelled = 0
-    for order_id in sorted(pending.values_list("pk", flat=True)):
+    for order_id, status in sorted(unpaid.values_list("pk", "status")):
+        if status == Order.Status.AWAITING_DELIVERY:
+            cancelled += _cod_undo(order_id=order_id, by=by, returned=False)
+            continue
         order = order_abandon(order_id=order_id, reason=Reason.STAFF_CANCELLED, by=by)
         cancelled += order.status == Order.Status.CANCELLED
     return cancelled
+
+
+def _cod_undo(*, order_id: int, by: OrderActor, returned: bool) -> bool:
+    """A cash-on-delivery order ends unsold: the parcel came back (``returned``) or the shop
+    cancelled it before delivery. Its units go back through the ledger (``return``, naming the
+    staff member) and its voucher use is given back; once only, under the order's lock.
+    Returns whether this call ended it."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Order.Status.AWAITING_DELIVERY:
+            return False
+        _voucher_give_back(order)
+        stock_return(
+            quantities=_quantities(order),
+            reason=StockMovement.Reason.RETURN,
+            reference=order.number,
+            actor=User.objects.get(pk=by.staff_user_id) if by.staff_user_id else None,
+        )
+        return order_status_change(
+            order,
+            to_status=Order.Status.RETURNED if returned else Order.Status.CANCELLED,
+            reason=Reason.COD_RETURNED if returned else Reason.STAFF_CANCELLED,
+            by=by,
+        )
+
+
+def orders_cod_returned(*, order_ids: Iterable[int], staff_id: int) -> int:
+    """Staff: these cash-on-delivery parcels came back. Returns how many were marked."""
+    by = OrderActor.staff(staff_id)
+    done = 0
+    for order_id in sorted(set(order_ids)):
+        done += _cod_undo(order_id=order_id, by=by, returned=True)
+    return done
+
+
+def orders_cod_delivered(*, order_ids: Iterable[int], staff_id: int) -> int:
+    """Staff: these cash-on-delivery orders were delivered and the cash taken; they count as
+    paid. Orders not awaiting delivery are left as they are. Returns how many were marked."""
+    by = OrderActor.staff(staff_id)
+    done = 0
+    for order_id in sorted(set(order_ids)):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order_id)
+            if order.status == Order.Status.AWAITING_DELIVERY:
+                done += order_status_change(
+                    order,
+                    to_status=Order.Status.PAID,
+                    reason=Reason.COD_DELIVERED,
+                    by=by,
+                    paid_at=timezone.now(),
+                )
+    return done
 
 
 def order_fulfil(*, order_id: int, by: OrderActor, payment_reference: str = "") -> Order:

@@ -13,16 +13,19 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from catalog.money import format_money
 from checkout import services
 from checkout.forms import DELIVERY_RULES, DeliveryForm
 from checkout.selectors import (
     QuantityLimitExceeded,
     TotalChanged,
     checkout_preview,
+    cod_refusal,
     voucher_find,
     voucher_refusal,
 )
 from haat.errors import (
+    CodAmountLimitExceeded,
     DeliveryZoneUnknown,
     DomainError,
     InsufficientStock,
@@ -126,6 +129,8 @@ def _review_page(
         "zones": delivery_zones(),
         "voucher_code": voucher_code[:40],
         "voucher_error": voucher_error,
+        "cod_refusal": cod_refusal(preview),
+        "payment_method": data.get("payment_method", Order.PaymentMethod.CARD),
     }
     return render(request, "checkout/review.html", context, status=status)
 
@@ -161,11 +166,18 @@ def start(request: HttpRequest) -> HttpResponse:
             delivery_zone_id=_zone_id(request.POST),
             expected_total_minor=_expected_total(request.POST),
             voucher_code=request.POST.get("voucher", "")[:100],
+            payment_method=request.POST.get("payment_method", Order.PaymentMethod.CARD)[:20],
             **_selection(request.POST),
         )
     except VoucherRefused:
         return _review_page(request, request.POST, form)  # the page says why, at the field
-    except (InsufficientStock, QuantityLimitExceeded, DeliveryZoneUnknown, TotalChanged) as refusal:
+    except (
+        InsufficientStock,
+        QuantityLimitExceeded,
+        DeliveryZoneUnknown,
+        TotalChanged,
+        CodAmountLimitExceeded,
+    ) as refusal:
         messages.error(request, refusal.message)
         # The review again, now showing each problem line; the delivery details stay filled in.
         return _review_page(request, request.POST, form)
@@ -174,6 +186,13 @@ def start(request: HttpRequest) -> HttpResponse:
             raise  # malformed items or an impossible total: the 400 page says why
         messages.error(request, refusal.message)
         return redirect("cart:page")
+    if order.payment_method == Order.PaymentMethod.COD:
+        messages.success(
+            request,
+            f"Thank you! Order {order.number} is placed: pay {format_money(order.total_minor)} "
+            "in cash when it is delivered.",
+        )
+        return redirect(order.get_absolute_url())
     return redirect(order.payment_url)
 
 

@@ -134,3 +134,14 @@ class VoucherLimitPerShopper(VoucherRefused):
 
 class VoucherBelowMinimum(VoucherRefused):
     code = "voucher_below_minimum"
+
+
+class CodAmountLimitExceeded(DomainError):
+    """Cash on delivery is for orders up to ``COD_MAX_TOTAL_MINOR`` (or is turned off)."""
+
+    code = "cod_amount_limit_exceeded"
+    http_status = 409
+
+
+class PaymentMethodUnknown(InvalidInput):
+    code = "payment_method_unknown"

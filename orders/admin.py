@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from catalog.money import format_money
-from checkout.services import orders_staff_cancel
+from checkout.services import orders_cod_delivered, orders_cod_returned, orders_staff_cancel
 from orders.models import DeliveryZone, Order, OrderEvent, OrderLine, OrderMail
 
 
@@ -109,11 +109,12 @@ class OrderAdmin(admin.ModelAdmin):
         "user",
         "status",
         "total_display",
+        "payment_method",
         "gateway",
         "created_at",
         "paid_at",
     )
-    list_filter = ("status", "gateway", "source")
+    list_filter = ("status", "payment_method", "gateway", "source")
     search_fields = ("id", "user__email", "payment_session_id", "payment_reference")
     list_select_related = ("user",)
     fieldsets = (
@@ -148,6 +149,7 @@ class OrderAdmin(admin.ModelAdmin):
             "Payment",
             {
                 "fields": (
+                    "payment_method",
                     "gateway",
                     "payment_session_id",
                     "payment_url",
@@ -176,10 +178,11 @@ class OrderAdmin(admin.ModelAdmin):
         "payment_url",
         "payment_reference",
         "refund_reference",
+        "payment_method",
     )
     inlines = [OrderLineInline, OrderEventInline, OrderMailInline]
     date_hierarchy = "created_at"
-    actions = ["cancel_unpaid"]
+    actions = ["cancel_unpaid", "cod_delivered", "cod_returned"]
 
     @admin.display(description="Order", ordering="id")
     def number_display(self, obj: Order) -> str:
@@ -200,6 +203,35 @@ class OrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders come from checkout, with stock reserved
 
+    def _staff_id(self, request: HttpRequest) -> int:
+        if request.user.pk is None:  # the admin lets only signed-in staff in; never unattributed
+            raise PermissionDenied
+        return request.user.pk
+
+    def _report(self, request: HttpRequest, done: int, selected: int, what: str) -> None:
+        self.message_user(request, f"{done} order(s) {what}.", messages.SUCCESS)
+        if done < selected:
+            self.message_user(
+                request,
+                f"{selected - done} order(s) left as they were: not awaiting cash on delivery.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Cash on delivery: mark delivered and paid", permissions=["change"])
+    def cod_delivered(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        selected = list(queryset.values_list("pk", flat=True))
+        done = orders_cod_delivered(order_ids=selected, staff_id=self._staff_id(request))
+        self._report(request, done, len(selected), "marked delivered and paid")
+
+    @admin.action(
+        description="Cash on delivery: mark returned (items go back in stock)",
+        permissions=["change"],
+    )
+    def cod_returned(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        selected = list(queryset.values_list("pk", flat=True))
+        done = orders_cod_returned(order_ids=selected, staff_id=self._staff_id(request))
+        self._report(request, done, len(selected), "marked returned")
+
     @admin.action(
         description="Cancel selected unpaid orders (held items go back on sale)",
         permissions=["change"],
@@ -214,6 +246,7 @@ class OrderAdmin(admin.ModelAdmin):
         if cancelled < len(selected):
             self.message_user(
                 request,
-                f"{len(selected) - cancelled} order(s) left as they were: not awaiting payment.",
+                f"{len(selected) - cancelled} order(s) left as they were: not awaiting payment "
+                "or delivery.",
                 messages.WARNING,
             )

@@ -22,6 +22,14 @@ class Order(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         REFUND_DUE = "refund_due", "Refund in progress"
         REFUNDED = "refunded", "Refunded"
+        # Cash on delivery: the stock is taken when the order is placed; staff mark it
+        # delivered (then PAID), returned, or cancel it.
+        AWAITING_DELIVERY = "awaiting_delivery", "To be paid on delivery"
+        RETURNED = "returned", "Returned"
+
+    class PaymentMethod(models.TextChoices):
+        CARD = "card", "Card (pay now)"
+        COD = "cod", "Cash on delivery"
 
     class Source(models.TextChoices):
         CART = "cart", "Cart"
@@ -43,7 +51,10 @@ class Order(models.Model):
     discount_minor = models.PositiveBigIntegerField(default=0)
     voucher_code = models.CharField(max_length=40, blank=True)
     total_minor = models.PositiveBigIntegerField()
-    gateway = models.CharField(max_length=20)
+    payment_method = models.CharField(
+        max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.CARD
+    )
+    gateway = models.CharField(max_length=20)  # blank for cash on delivery
     payment_session_id = models.CharField(max_length=255, blank=True, db_index=True)
     payment_url = models.CharField(max_length=2000, blank=True)
     payment_reference = models.CharField(max_length=255, blank=True)
@@ -229,6 +240,15 @@ class OrderEvent(models.Model):
             ),
         )
         STAFF_CANCELLED = "staff_cancelled", _("The shop cancelled this order.")
+        COD_PLACED = (
+            "cod_placed",
+            _("Order placed; you pay in cash when it is delivered."),
+        )
+        COD_DELIVERED = "cod_delivered", _("Delivered and paid in cash.")
+        COD_RETURNED = (
+            "cod_returned",
+            _("The parcel came back undelivered; nothing is owed."),
+        )
         PAID = "paid", _("Payment received.")
         PAID_TOO_LATE = (
             "paid_too_late",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cart.services import cart_add_line
+from catalog.models import Product
 from checkout.models import Voucher
 from orders.models import Order
 from tests.browser.accessibility import serious_violations
@@ -69,3 +70,41 @@ def test_delivery_area_changes_the_fee_and_the_charge(
     )
     assert Voucher.objects.get().uses == 1
     expect(page.locator(".order-summary")).to_contain_text("৳ 1,020")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_cash_on_delivery_then_staff_mark_it_delivered(
+    page, width, browser, live_server, make_product, make_user, shopper, sign_in, screenshot
+):
+    page.set_viewport_size({"width": width, "height": 900})
+    kettle = make_product(name="Steel Kettle", stock=3, price_minor=150000)
+    sign_in(page.context, shopper)
+    page.goto(f"/checkout/?buy_now={kettle.pk}&quantity=1")
+    fill_delivery(page)
+    page.get_by_role("radio", name=re.compile("^Cash on delivery")).check()
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header would land mid-page
+    screenshot(page, "checkout", full_page=True)
+    assert serious_violations(page) == []
+    page.get_by_role("button", name=re.compile("^Place order")).click()
+    expect(page).to_have_url(re.compile(r"/orders/\d+/$"))
+    expect(page.locator("[data-order-status]")).to_have_text("To be paid on delivery")
+    expect(page.locator("[data-toasts]")).to_contain_text("in cash when it is delivered")
+    screenshot(page, "order", full_page=True)
+    assert serious_violations(page) == []
+    order = Order.objects.get()
+    assert (order.payment_method, Product.objects.get(pk=kettle.pk).stock) == ("cod", 2)
+
+    staff_context = browser.new_context(
+        viewport={"width": width, "height": 900}, base_url=live_server.url
+    )
+    staff = staff_context.new_page()
+    sign_in(staff_context, make_user(is_staff=True, is_superuser=True))
+    staff.goto("/admin/orders/order/")
+    staff.locator(f'input[name="_selected_action"][value="{order.pk}"]').check()
+    staff.locator('select[name="action"]').select_option("cod_delivered")
+    staff.get_by_role("button", name="Run").click()
+    expect(staff.locator(".messagelist")).to_contain_text("1 order(s) marked delivered and paid")
+    staff_context.close()
+    page.reload()
+    expect(page.locator("[data-order-status]")).to_have_text("Paid")
+    expect(page.locator(".order-timeline, ol").last).to_contain_text("Delivered and paid in cash.")
