@@ -99,10 +99,12 @@ class TotalTooLarge(InvalidInput):
 # --- Checkout refusals: delivery, vouchers, cash on delivery (their codes are the contract) --
 
 
-class DeliveryZoneUnknown(InvalidInput):
-    """A delivery zone that is not (or no longer) one the shop delivers to."""
+class DeliveryZoneUnknown(DomainError):
+    """A delivery zone that is not (or no longer) one the shop delivers to (a well-formed id
+    naming nothing, like ``ProductNotFound``)."""
 
     code = "delivery_zone_unknown"
+    http_status = 404
 
 
 class VoucherRefused(DomainError):
