@@ -43,6 +43,12 @@ def test_delivery_area_changes_the_fee_and_the_charge(
     expect(page.locator("[data-selected-total]")).to_have_text("৳ 1,060")
     screenshot(page, "cart", full_page=True)
     assert serious_violations(page) == []
+    # The estimate follows the selection: nothing selected, no delivery.
+    page.get_by_role("checkbox", name="Select Desk Lamp").uncheck()
+    expect(page.locator("[data-selected-delivery]")).to_have_text("Free")
+    expect(page.locator("[data-selected-total]")).to_have_text("৳ 0")
+    page.get_by_role("checkbox", name="Select Desk Lamp").check()
+    expect(page.locator("[data-selected-total]")).to_have_text("৳ 1,060")
     page.get_by_role("button", name="Proceed to checkout (1)").click()
     expect(page.locator('[data-amount="total"]')).to_have_text("৳ 1,060")
     fill_delivery(page, city="Sylhet")
