@@ -56,3 +56,51 @@ def test_hundred_shoppers_ten_uses(make_user, make_product):
     assert Order.objects.filter(discount_minor=5000).count() == 10
     assert Order.objects.count() == 10  # the refused ones left nothing behind
     assert Product.objects.get(pk=product.pk).stock == 190
+
+
+def test_replacing_checkouts_and_expiry_with_vouchers_never_deadlock(make_user, make_product):
+    """Shoppers start again (their earlier order gives its voucher back and its units are
+    returned) while others redeem and the expiry job cancels: rows are locked in one order
+    (shopper, orders, vouchers, products), so nobody deadlocks and the counts add up."""
+    from checkout.services import reservations_release_expired
+
+    a, b = make_product(stock=500), make_product(stock=500)
+    voucher = Voucher.objects.create(
+        code="SWAP", kind="percent", value=5, starts_at=timezone.now() - timedelta(hours=1)
+    )
+    shoppers = [make_user() for _ in range(24)]
+    start = threading.Barrier(12)
+
+    def attempt(index: int):
+        try:
+            if index < 12:
+                start.wait()
+            first, second = (a, b) if index % 2 else (b, a)
+            for product in (first, second, first):
+                checkout_start(
+                    user_id=shoppers[index].pk,
+                    buy_now=(product.pk, 1 + index % 3),
+                    voucher_code="SWAP",
+                    **URLS,
+                )
+            if index % 4 == 0:
+                reservations_release_expired(now=timezone.now() + timedelta(hours=2))
+            return "ok"
+        except Exception as error:  # a deadlock would surface here
+            return f"{type(error).__name__}: {error}"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(attempt, range(24)))
+
+    assert results == ["ok"] * 24
+    active = VoucherRedemption.objects.filter(status="active").count()
+    assert Voucher.objects.get(pk=voucher.pk).uses == active
+    assert active == Order.objects.filter(status="pending").count()
+    held = sum(
+        line.quantity
+        for order in Order.objects.filter(status="pending")
+        for line in order.lines.all()
+    )
+    assert Product.objects.get(pk=a.pk).stock + Product.objects.get(pk=b.pk).stock == 1000 - held
