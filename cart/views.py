@@ -21,14 +21,21 @@ from haat.errors import DomainError
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import is_htmx, safe_next_url, signed_in_user_id
 from haat.limits import rate_limit
+from orders.selectors import delivery_zone_choose
 
 
 @require_GET
 @login_required
 def cart_page(request: HttpRequest) -> HttpResponse:
-    cart = selectors.cart_get(user_id=signed_in_user_id(request))
+    user_id = signed_in_user_id(request)
+    cart = selectors.cart_get(user_id=user_id)
     template = "cart/cart.html#cart-body" if is_htmx(request) else "cart/cart.html"
-    return render(request, template, {"cart": cart, "currency": shop_currency()})
+    # An estimate for the zone of the shopper's last order (or the default one); checkout
+    # works out the fee charged, for the zone chosen there.
+    zone = delivery_zone_choose(user_id=user_id)
+    fee = zone.fee_for(cart.subtotal_minor) if zone and cart.subtotal_minor else 0
+    context = {"cart": cart, "currency": shop_currency(), "zone": zone, "delivery_fee_minor": fee}
+    return render(request, template, context)
 
 
 @require_POST

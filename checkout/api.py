@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -13,12 +13,29 @@ from pydantic import ConfigDict, Field, model_validator
 from checkout import services
 from checkout.delivery import DELIVERY_RULES
 from checkout.links import checkout_urls
-from checkout.selectors import EmptySelection, QuantityLimitExceeded
+from checkout.selectors import (
+    CodAmountLimitExceeded,
+    EmptySelection,
+    QuantityLimitExceeded,
+    VoucherBelowMinimum,
+)
 from checkout.services import CheckoutInProgress, CheckoutReplaced
-from haat.errors import InsufficientStock, InvalidQuantity, ProductNotFound, TotalTooLarge
+from haat.errors import (
+    DeliveryZoneUnknown,
+    InsufficientStock,
+    InvalidQuantity,
+    ProductNotFound,
+    TotalTooLarge,
+    VoucherExpired,
+    VoucherLimitPerShopper,
+    VoucherNotYetValid,
+    VoucherUnknown,
+    VoucherUsedUp,
+)
 from haat.limits import rate_limit
 from haat.schemas import (
     BODY,
+    READ,
     WRITE,
     ProductId,
     Quantity,
@@ -28,6 +45,7 @@ from haat.schemas import (
     rule_text,
     shopper_id,
 )
+from orders.selectors import delivery_zones
 from payments.gateways import GatewayError
 
 router = Router(tags=["checkout"])
@@ -68,6 +86,15 @@ class CheckoutIn(StrictSchema):
     product_ids: list[ProductId] | None = Field(default=None, min_length=1, max_length=500)
     buy_now: BuyNowIn | None = None
     delivery: DeliveryIn | None = Field(default=None, description="Where the parcel goes")
+    payment_method: Literal["card", "cod"] = Field(
+        default="card", description="card (pay now on the payment page) or cod (cash on delivery)"
+    )
+    voucher_code: str = Field(default="", max_length=100, description="A voucher code (any case)")
+    delivery_zone_id: ProductId | None = Field(
+        default=None,
+        description="A zone of GET /api/checkout/delivery-zones; without one, the zone of the "
+        "shopper's last order, else the one serving delivery.city, else the default zone",
+    )
 
     @model_validator(mode="after")
     def one_source(self) -> CheckoutIn:
@@ -79,8 +106,39 @@ class CheckoutIn(StrictSchema):
 class CheckoutOut(Schema):
     order_id: int
     order_number: str
-    payment_url: str
-    expires_at: datetime
+    status: str
+    payment_method: str
+    payment_url: str = Field(description="Where to pay; empty for cash on delivery")
+    expires_at: datetime | None = Field(description="Until when the items are held; null for COD")
+    subtotal_minor: int = Field(description="The items, in minor units")
+    discount_minor: int = Field(description="A voucher's discount, in minor units")
+    delivery_fee_minor: int = Field(description="The delivery fee, in minor units")
+    total_minor: int = Field(description="What is charged: items − discount + delivery")
+    delivery_zone: str
+
+
+class DeliveryZoneOut(Schema):
+    id: int
+    name: str
+    fee_minor: int
+    free_from_minor: int | None = Field(description="Items total from which delivery is free")
+
+
+@router.get(
+    "/delivery-zones",
+    **answers(list[DeliveryZoneOut], *READ),
+    summary="Where the shop delivers, and what it costs",
+)
+def delivery_zone_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": zone.pk,
+            "name": zone.name,
+            "fee_minor": zone.fee_minor,
+            "free_from_minor": zone.free_from_minor,
+        }
+        for zone in delivery_zones()
+    ]
 
 
 @router.post(
@@ -97,6 +155,14 @@ class CheckoutOut(Schema):
         refusal(CheckoutReplaced),
         refusal(CheckoutInProgress),
         refusal(TotalTooLarge),
+        refusal(DeliveryZoneUnknown),
+        refusal(VoucherUnknown),
+        refusal(VoucherNotYetValid),
+        refusal(VoucherExpired),
+        refusal(VoucherUsedUp),
+        refusal(VoucherLimitPerShopper),
+        refusal(VoucherBelowMinimum),
+        refusal(CodAmountLimitExceeded),
         refusal(GatewayError),
     ),
     summary="Start checkout: re-check stock, reserve, pay",
@@ -112,11 +178,21 @@ def checkout_start(request: HttpRequest, payload: CheckoutIn) -> dict[str, Any]:
         success_url=urls["success_url"],
         cancel_url=urls["cancel_url"],
         delivery=payload.delivery.model_dump() if payload.delivery else None,
+        delivery_zone_id=payload.delivery_zone_id,
+        voucher_code=payload.voucher_code,
+        payment_method=payload.payment_method,
         **selection,
     )
     return {
         "order_id": order.pk,
         "order_number": order.number,
-        "payment_url": request.build_absolute_uri(order.payment_url),
-        "expires_at": order.reservation.expires_at,
+        "status": order.status,
+        "payment_method": order.payment_method,
+        "payment_url": request.build_absolute_uri(order.payment_url) if order.payment_url else "",
+        "expires_at": order.reservation.expires_at if order.payment_url else None,
+        "subtotal_minor": order.subtotal_minor,
+        "discount_minor": order.discount_minor,
+        "delivery_fee_minor": order.delivery_fee_minor,
+        "total_minor": order.total_minor,
+        "delivery_zone": order.delivery_zone,
     }

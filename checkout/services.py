@@ -17,22 +17,27 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import Product, StockMovement
 from catalog.services import stock_return, stock_take
-from checkout.models import Reservation
+from checkout.models import Reservation, Voucher, VoucherRedemption
 from checkout.selectors import (
     CHECKOUT_SHORT,
     CheckoutPreview,
     checkout_preview,
     checkout_refusal,
+    cod_refusal,
+    voucher_find,
+    voucher_refusal,
 )
 from haat import metrics
 from haat.background import enqueue
-from haat.errors import DomainError, InsufficientStock
+from haat.errors import DomainError, InsufficientStock, PaymentMethodUnknown, VoucherRefused
 from orders.models import Order, OrderEvent, OrderLine, OrderMail
+from orders.selectors import delivery_zone_choose
 from orders.services import (
     BY_SYSTEM,
     BY_TASK,
@@ -72,37 +77,78 @@ def checkout_start(
     product_ids: list[int] | None = None,
     buy_now: tuple[int, int] | None = None,
     delivery: dict[str, str] | None = None,
+    delivery_zone_id: int | None = None,
+    expected_total_minor: int | None = None,
+    voucher_code: str = "",
+    payment_method: str = Order.PaymentMethod.CARD,
 ) -> Order:
     """Re-check stock, reserve it with a pending order, and open a payment session.
+
+    The delivery fee is the chosen zone's (``delivery_zone_id``; without one, the zone that
+    follows from the shopper's last order or city, see ``delivery_zone_choose``). A
+    ``voucher_code`` is checked first and counted as used in the reserving transaction, under
+    the voucher's row lock, so its limits hold however many shoppers redeem it at once.
+
+    Cash on delivery (``payment_method="cod"``, for totals up to ``COD_MAX_TOTAL_MINOR``):
+    the units are sold at once (the same conditional stock take), the order waits "to be paid
+    on delivery" with no payment session, and the confirmation mail is queued.
 
     One checkout per shopper: the shopper's earlier unpaid orders (they went back and started
     again) are cancelled and their units returned in the same transaction that reserves the new
     one, under a lock on the shopper's row, so concurrent checkouts of one shopper queue up and
     the newest wins. ``success_url`` and ``cancel_url`` may contain ``{ORDER_ID}``;
     ``success_url`` may contain ``{CHECKOUT_SESSION_ID}`` (filled in by the gateway)."""
-    preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
+    zone = delivery_zone_choose(
+        user_id=user_id, zone_id=delivery_zone_id, city=(delivery or {}).get("city", "")
+    )
+    voucher = voucher_find(voucher_code) if voucher_code.strip() else None
+    preview_of = partial(
+        checkout_preview,
+        user_id=user_id,
+        product_ids=product_ids,
+        buy_now=buy_now,
+        delivery_zone=zone,
+        voucher=voucher,
+    )
+    preview = preview_of()
+    if voucher is not None:
+        refused_voucher = voucher_refusal(
+            voucher, user_id=user_id, items_minor=preview.subtotal_minor
+        )
+        if refused_voucher is not None:
+            metrics.count_now(metrics.CHECKOUTS, outcome="refused")
+            raise refused_voucher
     # Short? Stock may be held by reservations that ran out without any event: put it back on
     # the shelf and look again (only then, to keep the common path short).
     if preview.problems and reservations_release_expired(
         product_ids=list(preview.quantities), by=BY_SYSTEM
     ):
-        preview = checkout_preview(user_id=user_id, product_ids=product_ids, buy_now=buy_now)
-    refusal = checkout_refusal(preview)
+        preview = preview_of()
+    refusal = checkout_refusal(preview, expected_total_minor=expected_total_minor)
+    if payment_method not in Order.PaymentMethod.values:
+        raise PaymentMethodUnknown(payment_method=payment_method[:20])
+    cod = payment_method == Order.PaymentMethod.COD
+    if refusal is None and cod:
+        refusal = cod_refusal(preview)
     if refusal is not None:
         metrics.count_now(metrics.CHECKOUTS, outcome="refused")
         raise refusal
-    gateway = get_gateway()
+    gateway = None if cod else get_gateway()
     expires_at = timezone.now() + timedelta(minutes=settings.CHECKOUT_RESERVATION_MINUTES)
     order, replaced, refused = _replace_and_reserve(
         user_id=user_id,
         preview=preview,
-        gateway_name=gateway.name,
+        gateway_name=gateway.name if gateway else "",
         expires_at=expires_at,
         delivery=delivery,
+        cod=cod,
     )
     for earlier in replaced:  # outside the transaction: the gateway may be slow
         if earlier.payment_session_id:
             get_gateway(earlier.gateway).expire_session(earlier.payment_session_id)
+    if isinstance(refused, VoucherRefused):  # used up (or the like) since the check above
+        metrics.count_now(metrics.CHECKOUTS, outcome="refused")
+        raise refused
     if isinstance(refused, InsufficientStock):
         # Someone else took the units between the re-check and the reservation.
         metrics.count_now(metrics.CHECKOUTS, outcome="refused")
@@ -112,6 +158,16 @@ def checkout_start(
         # shopper got in without seeing this one.
         raise CheckoutInProgress()
 
+    if gateway is None:  # cash on delivery: sold, nothing to pay now
+        if order.source == Order.Source.CART:
+            # After commit, in the background, as after a payment (see order_fulfil).
+            enqueue(
+                "cart.services.cart_remove_bought",
+                user_id=user_id,
+                lines=sorted(preview.quantities.items()),
+            )
+        metrics.count(metrics.CHECKOUTS, outcome="started")
+        return order
     metrics.count(metrics.RESERVATIONS, event="made")
     order_id = order.pk
 
@@ -152,7 +208,8 @@ def _replace_and_reserve(
     gateway_name: str,
     expires_at: datetime,
     delivery: dict[str, str] | None,
-) -> tuple[Order | None, list[Order], InsufficientStock | IntegrityError | None]:
+    cod: bool = False,
+) -> tuple[Order | None, list[Order], InsufficientStock | VoucherRefused | IntegrityError | None]:
     """One transaction: cancel the shopper's earlier unpaid orders, reserve the new one.
     Returns (the new order or None, the cancelled orders, why it was refused or None)."""
     reserve = partial(
@@ -162,10 +219,13 @@ def _replace_and_reserve(
         gateway_name=gateway_name,
         expires_at=expires_at,
         delivery=delivery,
+        cod=cod,
     )
     try:
         with transaction.atomic():
-            replaced = _cancel_earlier_checkouts(user_id=user_id, product_ids=preview.quantities)
+            replaced = _cancel_earlier_checkouts(
+                user_id=user_id, product_ids=preview.quantities, voucher=preview.voucher
+            )
             if not replaced:
                 return reserve(), [], None
             try:
@@ -173,20 +233,39 @@ def _replace_and_reserve(
                 # payment sessions either way.
                 with transaction.atomic():
                     return reserve(), replaced, None
-            except (InsufficientStock, IntegrityError) as refused:
+            except (InsufficientStock, VoucherRefused, IntegrityError) as refused:
                 return None, replaced, refused
-    except (InsufficientStock, IntegrityError) as refused:
+    except (InsufficientStock, VoucherRefused, IntegrityError) as refused:
         return None, [], refused
 
 
-def _cancel_earlier_checkouts(*, user_id: int, product_ids: Iterable[int]) -> list[Order]:
+def _cancel_earlier_checkouts(
+    *, user_id: int, product_ids: Iterable[int], voucher: Voucher | None = None
+) -> list[Order]:
     """Lock the shopper's row (serialising their checkouts) and cancel their unpaid orders,
-    returning the units. Returns the cancelled orders. Caller holds a transaction."""
+    returning the units and vouchers. Returns the cancelled orders. Caller holds a transaction.
+
+    Rows are locked in one order everywhere: shopper, orders, vouchers (by id), products (by
+    id); so the voucher this checkout redeems and those the earlier orders give back are
+    locked here, before the products."""
     list(User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True))
     earlier = list(
         Order.objects.select_for_update()
         .filter(user_id=user_id, status=Order.Status.PENDING)
         .order_by("pk")
+    )
+    voucher_ids = set(
+        VoucherRedemption.objects.filter(
+            order__in=earlier, status=VoucherRedemption.Status.ACTIVE
+        ).values_list("voucher_id", flat=True)
+    )
+    if voucher is not None:
+        voucher_ids.add(voucher.pk)
+    list(
+        Voucher.objects.select_for_update()
+        .filter(pk__in=voucher_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     if not earlier:
         return []
@@ -214,13 +293,22 @@ def _reserve(
     gateway_name: str,
     expires_at: datetime,
     delivery: dict[str, str] | None,
+    cod: bool = False,
 ) -> Order:
-    """Write the pending order and its reservation, and take the units (caller's transaction)."""
+    """Write the pending order and its reservation, and take the units (caller's transaction).
+    Cash on delivery: the order awaits delivery, with no reservation, and the units are sold."""
     order = Order.objects.create(
         user_id=user_id,
+        status=Order.Status.AWAITING_DELIVERY if cod else Order.Status.PENDING,
+        payment_method=Order.PaymentMethod.COD if cod else Order.PaymentMethod.CARD,
         source=Order.Source.BUY_NOW if preview.buy_now else Order.Source.CART,
         currency=settings.SHOP_CURRENCY,
+        subtotal_minor=preview.subtotal_minor,
+        delivery_fee_minor=preview.delivery_fee_minor,
+        discount_minor=preview.discount_minor,
         total_minor=preview.total_minor,
+        delivery_zone=preview.delivery_zone.name if preview.delivery_zone else "",
+        voucher_code=preview.voucher.code if preview.voucher else "",
         gateway=gateway_name,
         **{f"delivery_{key}": value for key, value in (delivery or {}).items()},
     )
@@ -236,15 +324,53 @@ def _reserve(
         )
         for item in preview.items
     )
-    Reservation.objects.create(order=order, user_id=user_id, expires_at=expires_at)
-    order_event_record(order, reason=Reason.PLACED, by=OrderActor.shopper(user_id), from_status="")
+    if not cod:
+        Reservation.objects.create(order=order, user_id=user_id, expires_at=expires_at)
+    placed = Reason.COD_PLACED if cod else Reason.PLACED
+    order_event_record(order, reason=placed, by=OrderActor.shopper(user_id), from_status="")
+    if preview.voucher is not None:
+        _voucher_redeem(preview, order=order, user_id=user_id)
+    if cod:  # rolled back with the order if the stock is not there
+        order_mail_queue(order=order, kind=OrderMail.Kind.CONFIRMATION)
     # Last in the transaction: the product rows stay locked only from here to commit.
     stock_take(
         quantities=preview.quantities,
-        reason=StockMovement.Reason.RESERVATION,
+        reason=StockMovement.Reason.SALE if cod else StockMovement.Reason.RESERVATION,
         reference=order.number,
     )
     return order
+
+
+def _voucher_redeem(preview: CheckoutPreview, *, order: Order, user_id: int) -> None:
+    """Count one use of the preview's voucher for ``order``, checked again under the voucher's
+    row lock (taken by ``_cancel_earlier_checkouts``), so at most ``max_uses`` orders in all
+    and ``max_uses_per_shopper`` per shopper ever hold it. Caller's transaction."""
+    assert preview.voucher is not None
+    voucher = Voucher.objects.select_for_update().get(pk=preview.voucher.pk)
+    refusal = voucher_refusal(voucher, user_id=user_id, items_minor=preview.subtotal_minor)
+    if refusal is not None:
+        raise refusal
+    Voucher.objects.filter(pk=voucher.pk).update(uses=F("uses") + 1)
+    VoucherRedemption.objects.create(
+        voucher=voucher, order=order, user_id=user_id, discount_minor=preview.discount_minor
+    )
+
+
+def _voucher_give_back(order: Order) -> bool:
+    """The order ended without a sale: its voucher use no longer counts. Caller holds the
+    order's lock; call it before any stock moves (vouchers are locked before products)."""
+    redemption = (
+        VoucherRedemption.objects.select_for_update()
+        .filter(order=order, status=VoucherRedemption.Status.ACTIVE)
+        .first()
+    )
+    if redemption is None:
+        return False
+    Voucher.objects.filter(pk=redemption.voucher_id).update(uses=F("uses") - 1)
+    redemption.status = VoucherRedemption.Status.RETURNED
+    redemption.returned_at = timezone.now()
+    redemption.save(update_fields=["status", "returned_at"])
+    return True
 
 
 def last_delivery(*, user_id: int) -> dict[str, str]:
@@ -309,6 +435,7 @@ def _order_cancel_locked(
     """Cancel a pending order whose row the caller has locked, returning its units."""
     if order.status != Order.Status.PENDING:
         return
+    _voucher_give_back(order)
     _release_reservation(order, reason=str(Reason(reason).label), by=by)
     order_status_change(order, to_status=Order.Status.CANCELLED, reason=reason, by=by, data=data)
 
@@ -324,15 +451,74 @@ def order_abandon(*, order_id: int, reason: str, by: OrderActor) -> Order:
 
 def orders_staff_cancel(*, order_ids: Iterable[int], staff_id: int) -> int:
     """Staff cancel unpaid orders (the shopper asked, or the order is a mistake): each as if
-    its shopper gave up, with the staff member named in its event and in the stock ledger.
-    Orders no longer pending are left as they are. Returns how many were cancelled."""
+    its shopper gave up, with the staff member named in its event and in the stock ledger;
+    a cash-on-delivery order not yet delivered gets its units back too. Orders no longer
+    unpaid are left as they are. Returns how many were cancelled."""
     by = OrderActor.staff(staff_id)
-    pending = Order.objects.filter(pk__in=list(order_ids), status=Order.Status.PENDING)
+    unpaid = Order.objects.filter(
+        pk__in=list(order_ids),
+        status__in=[Order.Status.PENDING, Order.Status.AWAITING_DELIVERY],
+    )
     cancelled = 0
-    for order_id in sorted(pending.values_list("pk", flat=True)):
+    for order_id, status in sorted(unpaid.values_list("pk", "status")):
+        if status == Order.Status.AWAITING_DELIVERY:
+            cancelled += _cod_undo(order_id=order_id, by=by, returned=False)
+            continue
         order = order_abandon(order_id=order_id, reason=Reason.STAFF_CANCELLED, by=by)
         cancelled += order.status == Order.Status.CANCELLED
     return cancelled
+
+
+def _cod_undo(*, order_id: int, by: OrderActor, returned: bool) -> bool:
+    """A cash-on-delivery order ends unsold: the parcel came back (``returned``) or the shop
+    cancelled it before delivery. Its units go back through the ledger (``return``, naming the
+    staff member) and its voucher use is given back; once only, under the order's lock.
+    Returns whether this call ended it."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Order.Status.AWAITING_DELIVERY:
+            return False
+        _voucher_give_back(order)
+        stock_return(
+            quantities=_quantities(order),
+            reason=StockMovement.Reason.RETURN,
+            reference=order.number,
+            actor=User.objects.get(pk=by.staff_user_id) if by.staff_user_id else None,
+        )
+        return order_status_change(
+            order,
+            to_status=Order.Status.RETURNED if returned else Order.Status.CANCELLED,
+            reason=Reason.COD_RETURNED if returned else Reason.STAFF_CANCELLED,
+            by=by,
+        )
+
+
+def orders_cod_returned(*, order_ids: Iterable[int], staff_id: int) -> int:
+    """Staff: these cash-on-delivery parcels came back. Returns how many were marked."""
+    by = OrderActor.staff(staff_id)
+    done = 0
+    for order_id in sorted(set(order_ids)):
+        done += _cod_undo(order_id=order_id, by=by, returned=True)
+    return done
+
+
+def orders_cod_delivered(*, order_ids: Iterable[int], staff_id: int) -> int:
+    """Staff: these cash-on-delivery orders were delivered and the cash taken; they count as
+    paid. Orders not awaiting delivery are left as they are. Returns how many were marked."""
+    by = OrderActor.staff(staff_id)
+    done = 0
+    for order_id in sorted(set(order_ids)):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order_id)
+            if order.status == Order.Status.AWAITING_DELIVERY:
+                done += order_status_change(
+                    order,
+                    to_status=Order.Status.PAID,
+                    reason=Reason.COD_DELIVERED,
+                    by=by,
+                    paid_at=timezone.now(),
+                )
+    return done
 
 
 def order_fulfil(*, order_id: int, by: OrderActor, payment_reference: str = "") -> Order:

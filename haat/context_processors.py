@@ -63,6 +63,7 @@ def js_strings() -> dict[str, str | list[str]]:
         ),
         "reduced_to": gettext("Quantity reduced to {n}"),
         "in_cart_n": gettext("{n} in your cart"),
+        "free": gettext("Free"),
     }
 
 

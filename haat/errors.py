@@ -15,6 +15,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.core.exceptions import BadRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +28,7 @@ MESSAGES: dict[str, Promise] = {
     "invalid_request.too_long": _("%(what)s can be at most %(max_length)s characters."),
     "invalid_product_id": _("That product could not be found."),
     "invalid_order_id": _("We couldn't find that order."),
+    "invalid_delivery_zone_id": _("Choose one of the delivery areas shown."),
     "malformed_json": _("The request body is not valid JSON."),
     "not_authenticated": _("Sign in to use your cart and wishlist."),
     "csrf_failed": _("Security check failed: reload the page and try again."),
@@ -73,6 +77,26 @@ MESSAGES: dict[str, Promise] = {
     "order_not_found": _("We couldn't find that order."),
     "payment_unavailable": _(
         "The payment provider is not available right now. Nothing was charged; please try again."
+    ),
+    "delivery_zone_unknown": _("Choose one of the delivery areas shown."),
+    "voucher_refused": _("That voucher cannot be used on this order."),
+    "voucher_unknown": _(
+        "That voucher code is not one of ours. Check it, or check out without it."
+    ),
+    "voucher_not_yet_valid": _("Voucher %(code)s can be used from %(starts_at)s."),
+    "voucher_expired": _("Voucher %(code)s has expired."),
+    "voucher_used_up": _("Voucher %(code)s has been used up."),
+    "voucher_limit_per_shopper": _("You have already used voucher %(code)s as often as it allows."),
+    "voucher_below_minimum": _("Voucher %(code)s needs items worth at least %(min_spend)s."),
+    "cod_amount_limit_exceeded": _(
+        "Cash on delivery is for orders up to %(limit)s. Please pay by card, or order less at once."
+    ),
+    "cod_amount_limit_exceeded.off": _(
+        "Cash on delivery is not available right now. Please pay by card."
+    ),
+    "payment_method_unknown": _("Choose card or cash on delivery."),
+    "total_changed": _(
+        "The total is now %(total)s. Check it, then place the order again; nothing was reserved."
     ),
     "invalid_signature": _("Signature verification failed."),
     "malformed_event": _("The signed event could not be read (%(reason)s)."),
@@ -252,3 +276,54 @@ class TotalTooLarge(InvalidInput):
     """An order whose total would not fit the database's bigint (``haat.validation.MAX_MONEY``)."""
 
     code = "total_too_large"
+
+
+# --- Checkout refusals: delivery, vouchers, cash on delivery (their codes are the contract).
+# Those whose message shows an amount of money are in checkout.selectors (money is formatted
+# by catalog.money, above this package).
+
+
+class DeliveryZoneUnknown(DomainError):
+    """A delivery zone that is not (or no longer) one the shop delivers to (a well-formed id
+    naming nothing, like ``ProductNotFound``)."""
+
+    code = "delivery_zone_unknown"
+    http_status = 404
+
+
+class VoucherRefused(DomainError):
+    """A voucher that cannot be used on this order; nothing was reserved or used."""
+
+    code = "voucher_refused"
+    http_status = 409
+
+
+class VoucherUnknown(VoucherRefused):
+    code = "voucher_unknown"
+
+
+class VoucherNotYetValid(VoucherRefused):
+    """Details: ``code`` and ``starts_at`` (ISO 8601); the message shows the local time."""
+
+    code = "voucher_not_yet_valid"
+
+    def message_values(self) -> Mapping[str, Any]:
+        starts_at = parse_datetime(str(self.details.get("starts_at", "")))
+        shown = date_format(timezone.localtime(starts_at), "j M Y, H:i") if starts_at else ""
+        return {**self.details, "starts_at": shown}
+
+
+class VoucherExpired(VoucherRefused):
+    code = "voucher_expired"
+
+
+class VoucherUsedUp(VoucherRefused):
+    code = "voucher_used_up"
+
+
+class VoucherLimitPerShopper(VoucherRefused):
+    code = "voucher_limit_per_shopper"
+
+
+class PaymentMethodUnknown(InvalidInput):
+    code = "payment_method_unknown"

@@ -451,6 +451,10 @@ CHECKOUT_RESERVATION_MINUTES = env_int("CHECKOUT_RESERVATION_MINUTES", 30)
 CHECKOUT_MAX_UNITS_PER_PRODUCT = env_int("CHECKOUT_MAX_UNITS_PER_PRODUCT", 50)
 if CHECKOUT_MAX_UNITS_PER_PRODUCT < 1:
     raise ImproperlyConfigured("CHECKOUT_MAX_UNITS_PER_PRODUCT must be at least 1.")
+# The largest order total (paisa) that may be paid in cash on delivery; 0 turns it off.
+COD_MAX_TOTAL_MINOR = env_int("COD_MAX_TOTAL_MINOR", 2_000_000)
+if COD_MAX_TOTAL_MINOR < 0:
+    raise ImproperlyConfigured("COD_MAX_TOTAL_MINOR must be 0 (off) or more.")
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "test")
 if PAYMENT_GATEWAY not in {"test", "stripe"}:
     raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'test' or 'stripe'")

@@ -39,6 +39,12 @@ class OrderOut(Schema):
     status: str
     status_label: str
     status_reason: str
+    payment_method: str
+    subtotal: Money
+    discount: Money
+    voucher_code: str
+    delivery_fee: Money
+    delivery_zone: str
     total: Money
     created_at: datetime
     paid_at: datetime | None
@@ -52,6 +58,12 @@ def _order(order: Order) -> dict[str, Any]:
         "status": order.status,
         "status_label": order.get_status_display(),
         "status_reason": order.status_message,
+        "payment_method": order.payment_method,
+        "subtotal": money(order.subtotal_minor),
+        "discount": money(order.discount_minor),
+        "voucher_code": order.voucher_code,
+        "delivery_fee": money(order.delivery_fee_minor),
+        "delivery_zone": order.delivery_zone,
         "total": money(order.total_minor),
         "created_at": order.created_at,
         "paid_at": order.paid_at,

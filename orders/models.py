@@ -23,6 +23,14 @@ class Order(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         REFUND_DUE = "refund_due", _("Refund in progress")
         REFUNDED = "refunded", _("Refunded")
+        # Cash on delivery: the stock is taken when the order is placed; staff mark it
+        # delivered (then PAID), returned, or cancel it.
+        AWAITING_DELIVERY = "awaiting_delivery", _("To be paid on delivery")
+        RETURNED = "returned", _("Returned")
+
+    class PaymentMethod(models.TextChoices):
+        CARD = "card", _("Card (pay now)")
+        COD = "cod", _("Cash on delivery")
 
     class Source(models.TextChoices):
         CART = "cart", _("Cart")
@@ -37,8 +45,17 @@ class Order(models.Model):
     status_reason = models.CharField(max_length=255, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices)
     currency = models.CharField(max_length=3)
+    # What the shopper pays: the items (``subtotal_minor``), less a voucher's discount, plus
+    # the delivery fee; all computed on the server at checkout (``checkout.selectors``).
+    subtotal_minor = models.PositiveBigIntegerField(default=0)
+    delivery_fee_minor = models.PositiveBigIntegerField(default=0)
+    discount_minor = models.PositiveBigIntegerField(default=0)
+    voucher_code = models.CharField(max_length=40, blank=True)
     total_minor = models.PositiveBigIntegerField()
-    gateway = models.CharField(max_length=20)
+    payment_method = models.CharField(
+        max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.CARD
+    )
+    gateway = models.CharField(max_length=20)  # blank for cash on delivery
     payment_session_id = models.CharField(max_length=255, blank=True, db_index=True)
     payment_url = models.CharField(max_length=2000, blank=True)
     payment_reference = models.CharField(max_length=255, blank=True)
@@ -48,6 +65,8 @@ class Order(models.Model):
     delivery_phone = models.CharField("phone", max_length=32, blank=True)
     delivery_address = models.CharField("address", max_length=500, blank=True)
     delivery_city = models.CharField("city / area", max_length=80, blank=True)
+    # The zone's name as it was (zones can be renamed or removed later).
+    delivery_zone = models.CharField("delivery zone", max_length=80, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -87,6 +106,52 @@ class Order(models.Model):
     @property
     def number(self) -> str:
         return f"HT-{self.pk:06d}"
+
+
+class DeliveryZone(models.Model):
+    """Where a parcel can go and what delivery there costs (managed in the admin). The fee is
+    waived when the items (after any voucher) come to ``free_from_minor`` or more."""
+
+    name = models.CharField(max_length=80, unique=True)
+    fee_minor = models.PositiveBigIntegerField("fee (paisa)")
+    free_from_minor = models.PositiveBigIntegerField(
+        "free from (paisa)",
+        null=True,
+        blank=True,
+        help_text="Items total from which delivery is free. Empty: never free.",
+    )
+    # Cities or areas in this zone, one a line: a shopper's city preselects its zone.
+    cities = models.TextField(blank=True, help_text="One city or area a line.")
+    is_default = models.BooleanField(
+        default=False, help_text="Chosen when nothing else says which zone applies."
+    )
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="delivery_zone_one_default",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def fee_for(self, items_minor: int) -> int:
+        """The delivery fee for items worth ``items_minor``: the one place the rule lives."""
+        if self.free_from_minor is not None and items_minor >= self.free_from_minor:
+            return 0
+        return self.fee_minor
+
+    def serves(self, city: str) -> bool:
+        wanted = " ".join(city.split()).casefold()
+        return bool(wanted) and any(
+            " ".join(line.split()).casefold() == wanted for line in self.cities.splitlines()
+        )
 
 
 class OrderLine(models.Model):
@@ -188,6 +253,15 @@ class OrderEvent(models.Model):
             ),
         )
         STAFF_CANCELLED = "staff_cancelled", _("The shop cancelled this order.")
+        COD_PLACED = (
+            "cod_placed",
+            _("Order placed; you pay in cash when it is delivered."),
+        )
+        COD_DELIVERED = "cod_delivered", _("Delivered and paid in cash.")
+        COD_RETURNED = (
+            "cod_returned",
+            _("The parcel came back undelivered; nothing is owed."),
+        )
         PAID = "paid", _("Payment received.")
         PAID_TOO_LATE = (
             "paid_too_late",

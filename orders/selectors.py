@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from haat.errors import OrderNotFound
-from orders.models import Order, OrderEvent, OrderLine
+from haat.errors import DeliveryZoneUnknown, OrderNotFound
+from orders.models import DeliveryZone, Order, OrderEvent, OrderLine
 
 
 def _orders(user_id: int) -> QuerySet[Order]:
@@ -35,3 +35,38 @@ def order_timeline(*, order: Order) -> list[OrderEvent]:
     """What the shopper is shown of ``order``'s history, oldest first (staff see it all in the
     admin)."""
     return list(order.events.filter(visible_to_shopper=True).order_by("created_at", "id"))
+
+
+def delivery_zones() -> list[DeliveryZone]:
+    """The zones a shopper can choose from, in the admin's order."""
+    return list(DeliveryZone.objects.filter(is_active=True))
+
+
+def delivery_zone_choose(
+    *, user_id: int | None, zone_id: int | None = None, city: str = ""
+) -> DeliveryZone | None:
+    """The zone a delivery goes to: the one asked for (``zone_id``, refused if it is not an
+    active zone); else the zone of the shopper's latest order; else one serving ``city``; else
+    the default one. None only when the shop has no zones (delivery is then free)."""
+    zones = delivery_zones()
+    if zone_id is not None:
+        for zone in zones:
+            if zone.pk == zone_id:
+                return zone
+        raise DeliveryZoneUnknown(delivery_zone_id=zone_id)
+    if not zones:
+        return None
+    if user_id is not None:
+        last = (
+            Order.objects.filter(user_id=user_id)
+            .exclude(delivery_zone="")
+            .values_list("delivery_zone", flat=True)
+            .first()
+        )
+        for zone in zones:
+            if zone.name == last:
+                return zone
+    for zone in zones:
+        if zone.serves(city):
+            return zone
+    return next((zone for zone in zones if zone.is_default), zones[0])

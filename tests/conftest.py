@@ -194,6 +194,41 @@ def _postgres_connection_budget(request) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _no_delivery_zones(request, _fresh_shared_cache) -> None:
+    """Tests start with no delivery zones (delivery free), so the amounts of tests about
+    other things stay the items' sum; the ``delivery_zones`` fixture brings the shop's
+    default zones. (The migration makes them, but the transactional tests' flushes drop them
+    anyway, so without this a test would see them or not depending on what ran before.)"""
+    if not ({"db", "transactional_db", "live_server"} & set(request.fixturenames)) and not (
+        request.node.get_closest_marker("django_db")
+    ):
+        return
+    from orders.models import DeliveryZone
+
+    DeliveryZone.objects.all().delete()
+
+
+@pytest.fixture
+def delivery_zones(db: None) -> dict[str, object]:
+    """The zones the migration makes: Inside Dhaka ৳ 60 (free from ৳ 3,000), the default, and
+    Outside Dhaka ৳ 120 (free from ৳ 5,000)."""
+    from orders.models import DeliveryZone
+
+    inside = DeliveryZone.objects.create(
+        name="Inside Dhaka",
+        fee_minor=6000,
+        free_from_minor=300000,
+        cities="Dhaka\nঢাকা",
+        is_default=True,
+        position=1,
+    )
+    outside = DeliveryZone.objects.create(
+        name="Outside Dhaka", fee_minor=12000, free_from_minor=500000, position=2
+    )
+    return {"inside": inside, "outside": outside}
+
+
 def _is_transactional(request) -> bool:
     marker = request.node.get_closest_marker("django_db")
     return bool(

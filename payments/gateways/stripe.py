@@ -58,17 +58,7 @@ class StripeGateway:
         metadata = {"order_id": str(order.pk)}
         params: dict[str, Any] = {
             "mode": "payment",
-            "line_items": [
-                {
-                    "quantity": line.quantity,
-                    "price_data": {
-                        "currency": order.currency.lower(),
-                        "unit_amount": line.unit_price_minor,
-                        "product_data": {"name": line.product_name},
-                    },
-                }
-                for line in order.lines.all()
-            ],
+            "line_items": _line_items(order),
             "success_url": success_url,
             "cancel_url": cancel_url,
             "expires_at": int(expires_at.timestamp()),
@@ -134,3 +124,27 @@ class StripeGateway:
 
     def parse_event(self, payload: bytes, signature: str) -> PaymentEventData:
         return parse_stripe_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+
+
+def _line_items(order: Order) -> list[dict[str, Any]]:
+    """What Stripe shows and charges: the order's lines and its delivery fee; with a voucher
+    discount, one line for the whole order, so Stripe's total is always the order's total."""
+
+    def item(name: str, amount_minor: int, quantity: int = 1) -> dict[str, Any]:
+        return {
+            "quantity": quantity,
+            "price_data": {
+                "currency": order.currency.lower(),
+                "unit_amount": amount_minor,
+                "product_data": {"name": name},
+            },
+        }
+
+    if order.discount_minor:
+        return [item(f"Order {order.number} (voucher {order.voucher_code})", order.total_minor)]
+    items = [
+        item(line.product_name, line.unit_price_minor, line.quantity) for line in order.lines.all()
+    ]
+    if order.delivery_fee_minor:
+        items.append(item(f"Delivery ({order.delivery_zone})", order.delivery_fee_minor))
+    return items

@@ -443,6 +443,16 @@
     $("[data-line-total]", line).textContent = money(quantity * parseInt(line.dataset.unitPrice, 10));
   }
 
+  // The cart's delivery estimate for the selected lines, from the zone's fee and free-from
+  // amount as the server sent them (checkout works out the fee that is charged).
+  function deliveryEstimate(root, subtotal) {
+    var zone = $("[data-delivery-fee]", root);
+    if (!zone || !subtotal) return 0;
+    var freeFrom = zone.dataset.deliveryFreeFrom;
+    if (freeFrom !== undefined && subtotal >= parseInt(freeFrom, 10)) return 0;
+    return parseInt(zone.dataset.deliveryFee, 10);
+  }
+
   function renderSummary(root) {
     var lines = $all("[data-line]", root);
     if (!lines.length) return;
@@ -458,7 +468,10 @@
     });
     $("[data-selected-count]", root).textContent = num(count);
     $("[data-selected-subtotal]", root).textContent = money(total);
-    $("[data-selected-total]", root).textContent = money(total);
+    var fee = deliveryEstimate(root, total);
+    var delivery = $("[data-selected-delivery]", root);
+    if (delivery) delivery.textContent = fee ? money(fee) : t("free");
+    $("[data-selected-total]", root).textContent = money(total + fee);
     $("[data-selected-lines]", root).textContent = num(chosen);
     $("[data-proceed]", root).disabled = chosen === 0;
     var deleteSelected = $("[data-delete-selected]", root);
