@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -837,37 +837,40 @@ def order_check_paid(*, order_id: int) -> Order:
     return _fulfil_matching_session(order, state, by=BY_TASK)
 
 
+def _ids_with_a_session(orders: QuerySet[Order], limit: int) -> list[int]:
+    """The first ``limit`` of ``orders`` (oldest first) that have a payment session to ask about."""
+    return list(
+        orders.exclude(payment_session_id="").order_by("pk").values_list("pk", flat=True)[:limit]
+    )
+
+
 def payment_sessions_reconcile(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
     """Bring orders in line with what the gateway knows: pending orders whose reservation
     still holds (paid → fulfilled now, not at the expiry), expired pending orders (as
     ``reservations_release_expired``), and cancelled orders placed within
     ``PAYMENT_RECONCILE_HOURS`` whose session's time is up and was not yet seen closed."""
     now = now or timezone.now()
-    holding = list(
+    holding = _ids_with_a_session(
         Order.objects.filter(
             status=Order.Status.PENDING,
             reservation__status=Reservation.Status.ACTIVE,
             reservation__expires_at__gt=now,
-        )
-        .exclude(payment_session_id="")
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
+        ),
+        limit,
     )
     found_paid = 0
     for order_id in holding:
         order = _each_order(order_check_paid, order_id=order_id)
         found_paid += order is not None and order.status != Order.Status.PENDING
     ended = reservations_release_expired(now=now, limit=limit)
-    order_ids = list(
+    order_ids = _ids_with_a_session(
         Order.objects.filter(
             status=Order.Status.CANCELLED,
             payment_session_closed_at__isnull=True,
             created_at__gte=now - timedelta(hours=settings.PAYMENT_RECONCILE_HOURS),
             reservation__expires_at__lte=now,
-        )
-        .exclude(payment_session_id="")
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
+        ),
+        limit,
     )
     recovered = 0
     for order_id in order_ids:
