@@ -100,7 +100,7 @@ def test_the_pages_javascript_speaks_bangla(page, sign_in, shopper, shelf):
     page.get_by_role("button", name="কার্টে যোগ করুন").click()
     expect(page.locator("[data-toasts]")).to_contain_text("২টি কার্টে যোগ করা হয়েছে")
     expect(page.locator('[data-badge="cart"]')).to_contain_text("২")
-    page.goto("/cart/")
+    page.locator("[data-cart-link]").click()  # waits for the add to reach the server
     page.get_by_role("button", name="Steel Kettle-এর পরিমাণ বাড়ান").click()
     expect(page.locator("[data-selected-total]")).to_have_text("৳ ৩,৭৫০")
     page.get_by_role("button", name="Steel Kettle মুছুন").click()

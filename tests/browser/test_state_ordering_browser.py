@@ -86,3 +86,27 @@ def test_two_patches_answered_out_of_order_keep_the_newer_cart(
     expect(page.get_by_role("spinbutton", name="Quantity of Desk Lamp")).to_have_value("2")
     expect(page.get_by_role("spinbutton", name="Quantity of Blue Mug")).to_have_value("2")
     assert cart_contents(user_id=shopper.pk).lines == {lamp.pk: 2, mug.pk: 2}
+
+
+def test_following_a_link_waits_for_the_change_in_flight(page, make_product, shopper, sign_in):
+    """A shopper who adds to the cart and at once opens the cart sees the line: the page holds
+    the link until the add has reached the server (the cart page used to be read first)."""
+    kettle = make_product(name="Steel Kettle", stock=10)
+    sign_in(page.context, shopper)
+    with page.expect_response("**/api/state"):
+        page.goto(kettle.get_absolute_url())
+    held: list = []
+    page.route("**/api/cart/lines", lambda route: held.append(route))
+    page.get_by_role("button", name="Add to Cart").click()
+    for _ in range(200):  # the add is on its way, not yet at the server
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the add was not sent"
+    page.locator("[data-cart-link]").click()
+    page.wait_for_timeout(400)
+    assert "/cart/" not in page.url  # still here: the add has not reached the server
+    with page.expect_navigation(url="**/cart/"):
+        held[0].continue_()
+    expect(page.get_by_role("button", name="Increase quantity of Steel Kettle")).to_be_visible()
+    assert cart_contents(user_id=shopper.pk).lines == {kettle.pk: 1}

@@ -80,6 +80,23 @@
     return body.dataset.quantityMessage || "";
   }
 
+  // Changes in flight when the shopper follows a link: the next page is read only after they
+  // reach the server (at most 3 s), or it would show the cart as it was before the last click.
+  var pendingWrites = 0, whenWritesDone = [];
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    if (link) flushQuantities(); // a stepper change still waiting out its debounce goes now
+    if (!pendingWrites || !link || event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (link.target && link.target !== "_self") return;
+    if (link.hasAttribute("download") || link.origin !== location.origin) return;
+    if (link.pathname === location.pathname && link.hash) return;
+    event.preventDefault();
+    var go = function () { go = function () {}; location.href = link.href; };
+    whenWritesDone.push(function () { go(); });
+    setTimeout(function () { go(); }, 3000);
+  });
+
   function api(method, path, payload) {
     var options = {
       method: method,
@@ -90,7 +107,11 @@
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(payload);
     }
-    return fetch(path, options).then(function (response) {
+    var writes = method !== "GET";
+    if (writes) { options.keepalive = true; pendingWrites += 1; }
+    return fetch(path, options).finally(function () {
+      if (writes && (pendingWrites -= 1) === 0) whenWritesDone.splice(0).forEach(function (fn) { fn(); });
+    }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         return { ok: response.ok, status: response.status, data: data };
       });
@@ -494,7 +515,12 @@
     renderLine(line);
     renderSummary(line.closest("[data-cart-page]"));
     clearTimeout(sync.timer);
-    sync.timer = setTimeout(function () { pushQuantity(id); }, 300);
+    sync.timer = setTimeout(function () { sync.timer = null; pushQuantity(id); }, 300);
+  }
+  function flushQuantities() {
+    Object.keys(lineSync).forEach(function (id) {
+      if (lineSync[id].timer) { clearTimeout(lineSync[id].timer); lineSync[id].timer = null; pushQuantity(parseInt(id, 10)); }
+    });
   }
   function pushQuantity(id) {
     var sync = lineSync[id];
