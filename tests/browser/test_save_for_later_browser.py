@@ -47,7 +47,7 @@ def _state(user):
     ("language", "button", "toast"),
     [
         ("en", "Move Blue Mug to wishlist", "Moved Blue Mug to your wishlist"),
-        ("bn", "Blue Mug উইশলিস্টে সরান", "Blue Mug আপনার উইশলিস্টে সরানো হয়েছে"),
+        ("bn", "Blue Mug উইশলিস্টে নিন", "Blue Mug আপনার উইশলিস্টে রাখা হয়েছে"),
     ],
 )
 def test_save_for_later_from_the_cart(
@@ -89,7 +89,7 @@ def test_save_for_later_refused_brings_the_line_back(page, sign_in, shopper, she
     ("language", "button", "toast"),
     [
         ("en", "Move Steel Kettle to cart", "Moved Steel Kettle to your cart"),
-        ("bn", "Steel Kettle কার্টে সরান", "Steel Kettle আপনার কার্টে সরানো হয়েছে"),
+        ("bn", "Steel Kettle কার্টে নিন", "Steel Kettle আপনার কার্টে নেওয়া হয়েছে"),
     ],
 )
 def test_move_to_cart_from_the_wishlist(
