@@ -163,3 +163,14 @@ def test_a_shopper_without_an_address_gets_the_badge_only(
         stock_adjust(product_id=fan.pk, delta=1, reason=RESTOCK)
     assert mailoutbox == []
     assert _item(clerk).back_in_stock
+
+
+def test_the_periodic_sweep_sends_what_no_job_sent(shopper, waiting, mailoutbox):
+    """The restock's job was lost (its process died before running it): the sweep on the
+    schedule (beat, or the in-process ticker) sends the alert, once."""
+    from haat.ticker import run_job
+
+    stock_adjust(product_id=waiting.pk, delta=1, reason=RESTOCK)  # callbacks not run: no job
+    assert run_job("wishlist.tasks.send_due_back_in_stock_alerts") == {"sent": 1}
+    assert run_job("wishlist.tasks.send_due_back_in_stock_alerts") == {}
+    assert len(mailoutbox) == 1
