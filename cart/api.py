@@ -74,7 +74,7 @@ class RemoveLinesOut(CartOut):
     not_in_cart: list[int]
 
 
-def _cart(user_id: int, contents: CartContents | None = None) -> dict[str, Any]:
+def cart_out(user_id: int, contents: CartContents | None = None) -> dict[str, Any]:
     view = selectors.cart_get(user_id=user_id, contents=contents)
     return {
         "lines": [
@@ -106,7 +106,7 @@ def _cart(user_id: int, contents: CartContents | None = None) -> dict[str, Any]:
     summary="The shopper's cart, every line checked against stock",
 )
 def cart_read(request: HttpRequest) -> dict[str, Any]:
-    return _cart(shopper_id(request))
+    return cart_out(shopper_id(request))
 
 
 @router.post(
@@ -127,7 +127,7 @@ def cart_add(request: HttpRequest, payload: AddLineIn) -> dict[str, Any]:
     contents = services.cart_add_line(
         user_id=shopper_id(request), product_id=payload.product_id, quantity=payload.quantity
     )
-    return _cart(shopper_id(request), contents)
+    return cart_out(shopper_id(request), contents)
 
 
 @router.post(
@@ -139,7 +139,7 @@ def cart_remove_selected(request: HttpRequest, payload: RemoveLinesIn) -> dict[s
         user_id=shopper_id(request), product_ids=payload.product_ids
     )
     return {
-        **_cart(shopper_id(request), result.cart),
+        **cart_out(shopper_id(request), result.cart),
         "removed": result.removed,
         "not_in_cart": result.not_in_cart,
     }
@@ -166,7 +166,7 @@ def cart_set(
     contents = services.cart_set_quantity(
         user_id=shopper_id(request), product_id=product_id, quantity=payload.quantity
     )
-    return _cart(shopper_id(request), contents)
+    return cart_out(shopper_id(request), contents)
 
 
 @router.delete(
@@ -177,4 +177,4 @@ def cart_set(
 @decorate_view(rate_limit("cart_write"))
 def cart_remove(request: HttpRequest, product_id: Path[PathProductId]) -> dict[str, Any]:
     contents = services.cart_remove_line(user_id=shopper_id(request), product_id=product_id)
-    return _cart(shopper_id(request), contents)
+    return cart_out(shopper_id(request), contents)

@@ -48,6 +48,23 @@ def cart_add_line(*, user_id: int, product_id: int, quantity: int) -> CartConten
     return get_store().cart_update(user_id, [product_id], change)
 
 
+def cart_add_one_unless_full(*, user_id: int, product_id: int) -> CartContents:
+    """Add one unit, unless the cart already holds every unit there is (then nothing changes:
+    the product is in the cart all the same). Moving a wishlist item into the cart asks this;
+    refused like ``cart_add_line`` when there is none to have."""
+
+    def change(lines: dict[int, int], products: Mapping[int, ProductState]) -> dict[int, int]:
+        product = _on_sale(products, product_id)
+        in_cart = lines.get(product_id, 0)
+        if availability_of(stock=product.stock).addable(in_cart) > 0:
+            lines[product_id] = in_cart + 1
+        elif not in_cart:
+            raise InsufficientStock(items=[ShortItem(product_id, product.name, 1, product.stock)])
+        return lines
+
+    return get_store().cart_update(user_id, [product_id], change)
+
+
 def cart_set_quantity(*, user_id: int, product_id: int, quantity: int) -> CartContents:
     """Set a line's quantity to a number in 1..stock."""
     quantity = validate_quantity(quantity)

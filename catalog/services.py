@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from catalog.models import Product, StockMovement
 from catalog.selectors import ledger_mismatches
+from catalog.signals import stock_back
 from haat.errors import InvalidQuantity, ProductNotFound
 from haat.store import get_store
 
@@ -45,6 +47,11 @@ def stock_adjust(
         raise ValueError(f"Unknown stock movement reason {reason!r}")
     with transaction.atomic():
         name, resulting = get_store().stock_adjust(product_id, delta)
+        if delta > 0 and resulting - delta <= 0:
+            # Back from none: whoever waits for it is told once this commits.
+            transaction.on_commit(
+                partial(stock_back.send_robust, sender=Product, product_id=product_id)
+            )
         return StockMovement.objects.create(
             product_id=product_id,
             product_name=name,

@@ -10,9 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.dispatch import Signal
 
 from catalog.models import Product, ProductImage
 from haat.store import get_store
+
+# Sent after the commit of a stock change through the ledger that took a product from no stock
+# to some, with ``product_id``: the wishlist's back-in-stock alerts listen (an app above this one).
+stock_back = Signal()
 
 
 def product_saved(sender: Any, instance: Product, **kwargs: Any) -> None:

@@ -64,6 +64,10 @@ def js_strings() -> dict[str, str | list[str]]:
         "reduced_to": gettext("Quantity reduced to {n}"),
         "in_cart_n": gettext("{n} in your cart"),
         "free": gettext("Free"),
+        "moved_to_wishlist": gettext("Moved {name} to your wishlist"),
+        "moved_to_cart": gettext("Moved {name} to your cart"),
+        "alert_on": gettext("We will e-mail you when it is back in stock."),
+        "alert_off": gettext("You will not be told when it is back."),
     }
 
 

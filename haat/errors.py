@@ -63,6 +63,7 @@ MESSAGES: dict[str, Promise] = {
     "insufficient_stock.sold_out": _("%(name)s is out of stock."),
     "line_not_found": _("This product is not in your cart."),
     "not_in_wishlist": _("This product is not in your wishlist."),
+    "alert_not_needed": _("%(name)s is in stock now: add it to your cart."),
     # Checkout, orders and payments.
     "empty_selection": _("Choose at least one item to check out."),
     "quantity_limit_exceeded": _(
@@ -256,6 +257,13 @@ class NotInCart(DomainError):
 class NotInWishlist(DomainError):
     code = "not_in_wishlist"
     http_status = 404
+
+
+class AlertNotNeeded(DomainError):
+    """A back-in-stock alert for a product that is in stock."""
+
+    code = "alert_not_needed"
+    http_status = 409
 
 
 class OrderNotFound(DomainError):

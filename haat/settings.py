@@ -523,6 +523,7 @@ RESERVATION_SWEEP_SECONDS = env_int("RESERVATION_SWEEP_SECONDS", 60)
 PAYMENT_RECONCILE_SECONDS = env_int("PAYMENT_RECONCILE_SECONDS", 60)
 REFUND_RETRY_SECONDS = env_int("REFUND_RETRY_SECONDS", 300)
 ORDER_MAIL_SWEEP_SECONDS = env_int("ORDER_MAIL_SWEEP_SECONDS", 300)
+BACK_IN_STOCK_SWEEP_SECONDS = env_int("BACK_IN_STOCK_SWEEP_SECONDS", 300)
 STORE_DELIVERY_SECONDS = env_int("STORE_DELIVERY_SECONDS", 30)
 STORE_RECONCILE_SECONDS = env_int("STORE_RECONCILE_SECONDS", 3600)
 _periods = [
@@ -530,6 +531,7 @@ _periods = [
     PAYMENT_RECONCILE_SECONDS,
     REFUND_RETRY_SECONDS,
     ORDER_MAIL_SWEEP_SECONDS,
+    BACK_IN_STOCK_SWEEP_SECONDS,
     STORE_DELIVERY_SECONDS,
     STORE_RECONCILE_SECONDS,
 ]
@@ -553,6 +555,11 @@ CELERY_BEAT_SCHEDULE = {
         ),
         ("retry-due-refunds", "checkout.tasks.retry_due_refunds", REFUND_RETRY_SECONDS),
         ("send-due-order-mails", "orders.tasks.send_due_order_mails", ORDER_MAIL_SWEEP_SECONDS),
+        (
+            "send-due-back-in-stock-alerts",
+            "wishlist.tasks.send_due_back_in_stock_alerts",
+            BACK_IN_STOCK_SWEEP_SECONDS,
+        ),
         # With the Sanity store: retry undelivered catalogue changes, and compare both sides.
         ("deliver-store-changes", "catalog.tasks.deliver_store_changes", STORE_DELIVERY_SECONDS),
         ("reconcile-store", "catalog.tasks.reconcile_store", STORE_RECONCILE_SECONDS),

@@ -30,6 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from haat.background import publish_on_commit
+from haat.mail import mail_address
 from orders.models import Order, OrderEvent, OrderMail
 
 log = logging.getLogger(__name__)
@@ -174,11 +175,7 @@ def order_mail_queue(*, order: Order, kind: str) -> None:
 
 
 def _recipient(order: Order) -> str:
-    email = order.user.email if order.user else ""
-    # Clerk users seen before their webhook have a placeholder address that takes no mail.
-    if not email or email.endswith("@clerk.invalid"):
-        return ""
-    return email
+    return mail_address(order.user) if order.user else ""
 
 
 def _message(order: Order, kind: str, recipient: str) -> EmailMultiAlternatives:

@@ -28,12 +28,25 @@ class WishlistItem(models.Model):
     product_name = models.CharField(max_length=200)
     product_slug = models.CharField(max_length=220)
     added_at = models.DateTimeField(auto_now_add=True)
+    # The price when it was saved, to show a drop since (null: the product was already gone).
+    added_price_minor = models.PositiveBigIntegerField(null=True, blank=True)
+    # Back-in-stock alert: asked for and not yet sent / sent (until the shopper asks again).
+    alert_wanted = models.BooleanField(default=False)
+    alert_sent = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-added_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["wishlist", "product_ref"], name="wishlist_item_one_per_product"
+            )
+        ]
+        indexes = [
+            # The restock job's look-up: who waits for this product.
+            models.Index(
+                fields=["product_ref"],
+                condition=models.Q(alert_wanted=True),
+                name="wishlist_item_alert_wanted",
             )
         ]
 

@@ -20,6 +20,9 @@ class WishlistItemView:
     is_published: bool
     exists: bool
     in_cart: int
+    added_price_minor: int | None = None
+    alert_wanted: bool = False
+    alert_sent: bool = False
 
     @cached_property
     def availability(self) -> Availability:
@@ -38,11 +41,32 @@ class WishlistItemView:
     def can_add_to_cart(self) -> bool:
         return self.availability.addable(self.in_cart) > 0
 
+    @property
+    def price_drop_minor(self) -> int:
+        """How much cheaper it is than when it was saved (0: not cheaper)."""
+        if self.price_minor is None or self.added_price_minor is None:
+            return 0
+        return max(0, self.added_price_minor - self.price_minor)
+
+    @property
+    def can_ask_alert(self) -> bool:
+        """Out of stock but on sale: the shopper may ask to be told when it is back."""
+        return self.available and not self.in_stock
+
+    @property
+    def back_in_stock(self) -> bool:
+        """The shopper asked, was told it is back, and it still is."""
+        return self.alert_sent and self.in_stock
+
 
 @dataclass(frozen=True)
 class WishlistView:
     version: int
     items: list[WishlistItemView]
+
+    @property
+    def back_in_stock_count(self) -> int:
+        return sum(1 for item in self.items if item.back_in_stock)
 
 
 def wishlist_get(*, user_id: int) -> WishlistView:
@@ -56,7 +80,16 @@ def wishlist_get(*, user_id: int) -> WishlistView:
         if product is None:
             items.append(
                 WishlistItemView(
-                    entry.product_id, entry.slug, entry.name, "", None, 0, False, False, 0
+                    entry.product_id,
+                    entry.slug,
+                    entry.name,
+                    "",
+                    None,
+                    0,
+                    False,
+                    False,
+                    0,
+                    entry.added_price_minor,
                 )
             )
             continue
@@ -71,6 +104,9 @@ def wishlist_get(*, user_id: int) -> WishlistView:
                 is_published=product.is_published,
                 exists=True,
                 in_cart=cart.get(product.id, 0),
+                added_price_minor=entry.added_price_minor,
+                alert_wanted=entry.alert_wanted,
+                alert_sent=entry.alert_sent,
             )
         )
     return WishlistView(contents.version, items)

@@ -60,3 +60,51 @@ def wishlist_remove(request: HttpRequest, product_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Removed from your wishlist."))
     return redirect("wishlist:page")
+
+
+@require_POST
+@login_required
+@rate_limit("cart_write")
+def wishlist_move_to_cart(request: HttpRequest, product_id: int) -> HttpResponse:
+    try:
+        services.wishlist_move_to_cart(user_id=signed_in_user_id(request), product_id=product_id)
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Moved to your cart."))
+    return redirect("wishlist:page")
+
+
+@require_POST
+@login_required
+@rate_limit("cart_write")
+def wishlist_save_from_cart(request: HttpRequest, product_id: int) -> HttpResponse:
+    """Save for later, from a cart line."""
+    try:
+        services.wishlist_save_from_cart(user_id=signed_in_user_id(request), product_id=product_id)
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Moved to your wishlist."))
+    return redirect("cart:page")
+
+
+@require_POST
+@login_required
+@rate_limit("cart_write")
+def wishlist_alert(request: HttpRequest, product_id: int) -> HttpResponse:
+    wanted = request.POST.get("wanted") == "on"
+    try:
+        services.wishlist_alert_set(
+            user_id=signed_in_user_id(request), product_id=product_id, wanted=wanted
+        )
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request,
+            _("We will e-mail you when it is back in stock.")
+            if wanted
+            else _("You will not be told when it is back."),
+        )
+    return redirect("wishlist:page")

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from haat.store.base import (
+    AlertWanted,
     CartContents,
     ProductState,
     Store,
@@ -16,6 +17,7 @@ from haat.store.base import (
 )
 
 __all__ = [
+    "AlertWanted",
     "CartContents",
     "ProductState",
     "Store",

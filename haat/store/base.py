@@ -41,6 +41,12 @@ class WishlistEntry:
     product_id: int
     name: str
     slug: str
+    # The product's price when it was saved (None: saved before prices were kept, or unknown).
+    added_price_minor: int | None = None
+    # "Tell me when it's back": asked for and not yet sent; sent (the shopper was told) until
+    # they ask again.
+    alert_wanted: bool = False
+    alert_sent: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,12 @@ class WishlistContents:
     @property
     def product_ids(self) -> list[int]:
         return [item.product_id for item in self.items]
+
+
+@dataclass(frozen=True)
+class AlertWanted:
+    user_id: int
+    product_id: int
 
 
 CartChange = Callable[[dict[int, int], Mapping[int, ProductState]], dict[int, int]]
@@ -110,4 +122,8 @@ class Store(Protocol):
         self, user_id: int, product_ids: Iterable[int], change: WishlistChange
     ) -> WishlistContents:
         """Atomically replace the wishlist's items with ``change(items, products)``."""
+        ...
+
+    def wishlist_alerts_wanted(self, product_ids: Iterable[int] | None = None) -> list[AlertWanted]:
+        """Every back-in-stock alert asked for and not yet sent (of these products, or all)."""
         ...

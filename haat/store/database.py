@@ -29,6 +29,7 @@ from cart.models import Cart, CartLine
 from catalog.models import Product, ProductImage, StockMovement
 from haat.errors import InsufficientStock, ProductNotFound, ShortItem
 from haat.store.base import (
+    AlertWanted,
     CartChange,
     CartContents,
     ProductState,
@@ -234,7 +235,8 @@ class DatabaseStore:
             cursor.execute(
                 sql(
                     "SELECT w.{W.version}, i.{I.product_ref}, i.{I.product_name}, "
-                    "i.{I.product_slug} FROM {W} w LEFT JOIN {I} i ON i.{I.wishlist} = w.{W.pk} "
+                    "i.{I.product_slug}, i.{I.added_price_minor}, i.{I.alert_wanted}, "
+                    "i.{I.alert_sent} FROM {W} w LEFT JOIN {I} i ON i.{I.wishlist} = w.{W.pk} "
                     "WHERE w.{W.user} = %s ORDER BY i.{I.added_at} DESC, i.{I.pk} DESC",
                     W=Wishlist,
                     I=WishlistItem,
@@ -244,9 +246,7 @@ class DatabaseStore:
             rows = cursor.fetchall()
         if not rows:
             return WishlistContents()
-        items = tuple(
-            WishlistEntry(int(ref), name, slug) for _, ref, name, slug in rows if ref is not None
-        )
+        items = tuple(_wishlist_entry(row[1:]) for row in rows if row[1] is not None)
         return WishlistContents(int(rows[0][0]), items)
 
     def wishlist_update(
@@ -256,13 +256,14 @@ class DatabaseStore:
             wishlist_id, version = _locked_row(cursor, Wishlist, user_id)
             cursor.execute(
                 sql(
-                    "SELECT {I.product_ref}, {I.product_name}, {I.product_slug} FROM {I} "
+                    "SELECT {I.product_ref}, {I.product_name}, {I.product_slug}, "
+                    "{I.added_price_minor}, {I.alert_wanted}, {I.alert_sent} FROM {I} "
                     "WHERE {I.wishlist} = %s ORDER BY {I.added_at} DESC, {I.pk} DESC",
                     I=WishlistItem,
                 ),
                 [wishlist_id],
             )
-            before = [WishlistEntry(int(ref), name, slug) for ref, name, slug in cursor.fetchall()]
+            before = [_wishlist_entry(row) for row in cursor.fetchall()]
             products = self.products(set(product_ids))
             after = change(list(before), products)
             if after == before:
@@ -278,7 +279,18 @@ class DatabaseStore:
                     + f"({marks(len(gone))})",
                     [wishlist_id, *gone],
                 )
-            existing = {entry.product_id for entry in before}
+            existing = {entry.product_id: entry for entry in before}
+            for entry in after:  # an item kept whose alert changed
+                was = existing.get(entry.product_id)
+                if was is not None and was != entry:
+                    cursor.execute(
+                        sql(
+                            "UPDATE {I} SET {I.alert_wanted} = %s, {I.alert_sent} = %s "
+                            "WHERE {I.wishlist} = %s AND {I.product_ref} = %s",
+                            I=WishlistItem,
+                        ),
+                        [entry.alert_wanted, entry.alert_sent, wishlist_id, entry.product_id],
+                    )
             added = [entry for entry in reversed(after) if entry.product_id not in existing]
             live = set(self.products([entry.product_id for entry in added]))
             now = timezone.now()
@@ -286,8 +298,9 @@ class DatabaseStore:
                 cursor.execute(
                     sql(
                         "INSERT INTO {I} ({I.wishlist}, {I.product}, {I.product_ref}, "
-                        "{I.product_name}, {I.product_slug}, {I.added_at}) "
-                        "VALUES (%s, %s, %s, %s, %s, %s)",
+                        "{I.product_name}, {I.product_slug}, {I.added_at}, "
+                        "{I.added_price_minor}, {I.alert_wanted}, {I.alert_sent}) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                         I=WishlistItem,
                     ),
                     [
@@ -297,6 +310,9 @@ class DatabaseStore:
                         entry.name,
                         entry.slug,
                         db_datetime(now + timedelta(microseconds=offset)),
+                        entry.added_price_minor,
+                        entry.alert_wanted,
+                        entry.alert_sent,
                     ],
                 )
             cursor.execute(
@@ -308,6 +324,36 @@ class DatabaseStore:
                 [db_datetime(now), wishlist_id],
             )
             return WishlistContents(version + 1, tuple(after))
+
+    def wishlist_alerts_wanted(self, product_ids: Iterable[int] | None = None) -> list[AlertWanted]:
+        query = sql(
+            "SELECT w.{W.user}, i.{I.product_ref} FROM {I} i "
+            "JOIN {W} w ON w.{W.pk} = i.{I.wishlist} WHERE i.{I.alert_wanted} = %s",
+            W=Wishlist,
+            I=WishlistItem,
+        )
+        parameters: list[Any] = [True]
+        if product_ids is not None:
+            wanted = sorted({int(pk) for pk in product_ids})
+            if not wanted:
+                return []
+            query += sql(" AND i.{I.product_ref} IN ", I=WishlistItem) + f"({marks(len(wanted))})"
+            parameters += wanted
+        with connection.cursor() as cursor:
+            cursor.execute(query + sql(" ORDER BY i.{I.pk}", I=WishlistItem), parameters)
+            return [AlertWanted(int(user), int(product)) for user, product in cursor.fetchall()]
+
+
+def _wishlist_entry(row: tuple[Any, ...]) -> WishlistEntry:
+    ref, name, slug, added_price, alert_wanted, alert_sent = row
+    return WishlistEntry(
+        int(ref),
+        name,
+        slug,
+        None if added_price is None else int(added_price),
+        bool(alert_wanted),
+        bool(alert_sent),
+    )
 
 
 def _take_each(

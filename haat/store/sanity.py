@@ -39,6 +39,7 @@ from haat.background import enqueue
 from haat.errors import StoreBusy
 from haat.store import outbox
 from haat.store.base import (
+    AlertWanted,
     CartChange,
     CartContents,
     ProductState,
@@ -365,6 +366,9 @@ class SanityStore:
                     "addedAt": keys[entry.product_id].get("addedAt", now)
                     if entry.product_id in keys
                     else now,
+                    "addedPriceMinor": entry.added_price_minor,
+                    "alertWanted": entry.alert_wanted,
+                    "alertSent": entry.alert_sent,
                 }
                 for entry in after
             ]
@@ -391,6 +395,24 @@ class SanityStore:
             return WishlistContents(version, tuple(after))
 
         return self._retrying(attempt)
+
+    def wishlist_alerts_wanted(self, product_ids: Iterable[int] | None = None) -> list[AlertWanted]:
+        wanted = None if product_ids is None else sorted({int(pk) for pk in product_ids})
+        if wanted == []:
+            return []
+        # Only the items asked about come back, not whole wishlists.
+        rows = self.client.query(
+            '*[_type == "wishlist" && count(items[alertWanted == true '
+            "&& (!defined($ids) || productId in $ids)]) > 0]"
+            '{userId, "ids": items[alertWanted == true '
+            "&& (!defined($ids) || productId in $ids)].productId}",
+            {"ids": wanted},
+        )
+        return [
+            AlertWanted(int(row["userId"]), int(product_id))
+            for row in sorted(rows, key=lambda row: int(row["userId"]))
+            for product_id in row.get("ids") or []
+        ]
 
 
 def _fields(state: ProductState) -> dict[str, Any]:
@@ -421,7 +443,14 @@ def _wishlist_contents(doc: dict[str, Any] | None) -> WishlistContents:
     if doc is None:
         return WishlistContents()
     items = tuple(
-        WishlistEntry(int(item["productId"]), item.get("name", ""), item.get("slug", ""))
+        WishlistEntry(
+            int(item["productId"]),
+            item.get("name", ""),
+            item.get("slug", ""),
+            None if item.get("addedPriceMinor") is None else int(item["addedPriceMinor"]),
+            bool(item.get("alertWanted")),
+            bool(item.get("alertSent")),
+        )
         for item in doc.get("items", [])
     )
     return WishlistContents(int(doc.get("version", 0)), items)

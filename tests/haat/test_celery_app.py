@@ -52,6 +52,7 @@ def test_with_redis_url_tasks_go_to_redis_and_survive_a_killed_worker(tmp_path):
         "reconcile-payment-sessions": ["checkout.tasks.reconcile_payment_sessions", 60.0],
         "retry-due-refunds": ["checkout.tasks.retry_due_refunds", 300.0],
         "send-due-order-mails": ["orders.tasks.send_due_order_mails", 300.0],
+        "send-due-back-in-stock-alerts": ["wishlist.tasks.send_due_back_in_stock_alerts", 300.0],
         "deliver-store-changes": ["catalog.tasks.deliver_store_changes", 30.0],
         "reconcile-store": ["catalog.tasks.reconcile_store", 3600.0],
     }
@@ -108,6 +109,7 @@ def test_beat_sends_the_schedule(tmp_path, redis_url):
         PAYMENT_RECONCILE_SECONDS="2",
         REFUND_RETRY_SECONDS="2",
         ORDER_MAIL_SWEEP_SECONDS="2",
+        BACK_IN_STOCK_SWEEP_SECONDS="2",
         STORE_DELIVERY_SECONDS="2",
         STORE_RECONCILE_SECONDS="2",
     )

@@ -128,3 +128,57 @@ def test_wishlist_item_outlives_its_product(store, shopper, make_product):
     contents = store.wishlist_get(shopper.pk)
     assert contents.items == (WishlistEntry(product_id, "Gone Soon", product.slug),)
     assert store.products([product_id]) == {}
+
+
+def test_wishlist_keeps_price_at_add_and_alert_flags(store, shopper, make_product):
+    a, b = make_product(price_minor=5000), make_product(price_minor=7000)
+    store.wishlist_update(
+        shopper.pk,
+        [],
+        lambda items, _: [
+            WishlistEntry(a.pk, a.name, a.slug, 5000),
+            WishlistEntry(b.pk, b.name, b.slug, 7000, alert_wanted=True),
+        ],
+    )
+    got = store.wishlist_get(shopper.pk).items
+    assert [(e.product_id, e.added_price_minor, e.alert_wanted, e.alert_sent) for e in got] == [
+        (a.pk, 5000, False, False),
+        (b.pk, 7000, True, False),
+    ]
+    # Changing only an item's flags is a change the store keeps.
+    flipped = store.wishlist_update(
+        shopper.pk,
+        [],
+        lambda items, _: [
+            WishlistEntry(e.product_id, e.name, e.slug, e.added_price_minor, False, True)
+            if e.product_id == b.pk
+            else e
+            for e in items
+        ],
+    )
+    assert store.wishlist_get(shopper.pk) == flipped
+    assert flipped.items[1].alert_sent and not flipped.items[1].alert_wanted
+    assert flipped.items[1].added_price_minor == 7000
+
+
+def test_wishlist_alerts_wanted_lists_who_waits_for_what(store, make_user, make_product):
+    first, second, third = make_user(), make_user(), make_user()
+    fan, lamp = make_product(stock=0), make_product(stock=0)
+
+    def save(user, *entries):
+        store.wishlist_update(user.pk, [], lambda items, _: list(entries))
+
+    save(first, WishlistEntry(fan.pk, fan.name, fan.slug, 1, alert_wanted=True))
+    save(
+        second,
+        WishlistEntry(fan.pk, fan.name, fan.slug, 1, alert_wanted=True),
+        WishlistEntry(lamp.pk, lamp.name, lamp.slug, 1, alert_wanted=True),
+    )
+    save(third, WishlistEntry(fan.pk, fan.name, fan.slug, 1, alert_sent=True))
+
+    def pairs(wanted):
+        return sorted((a.user_id, a.product_id) for a in store.wishlist_alerts_wanted(wanted))
+
+    assert pairs(None) == sorted([(first.pk, fan.pk), (second.pk, fan.pk), (second.pk, lamp.pk)])
+    assert pairs([lamp.pk]) == [(second.pk, lamp.pk)]
+    assert pairs([]) == []

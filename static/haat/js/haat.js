@@ -211,6 +211,20 @@
       this.emit("server");
       broadcast();
     },
+    // A move's answer carries the whole wishlist (ids, newest first).
+    adoptWishlistIds: function (payload) {
+      if (!payload || payload.version < this.state.wishlist_version) return;
+      this.state.wishlist = payload.product_ids.slice();
+      this.state.wishlist_count = payload.count;
+      this.state.wishlist_version = payload.version;
+      this.state.version = this.state.cart_version + this.state.wishlist_version;
+      this.emit("server");
+      broadcast();
+    },
+    adoptMove: function (payload) {
+      this.adoptWishlistIds(payload.wishlist);
+      this.adoptCart(payload.cart);
+    },
     inCart: function (productId) { return this.state.cart[productId] || 0; },
     wishlisted: function (productId) { return this.state.wishlist.indexOf(productId) !== -1; },
   };
@@ -613,6 +627,33 @@
     });
   }
 
+  // Save for later: the line leaves at once and its product shows as wishlisted; the server
+  // moves it (wishlist first, so a refusal leaves the line in the cart) and its answer rules.
+  function saveForLater(root, line) {
+    var id = parseInt(line.dataset.productId, 10);
+    var had = store.inCart(id);
+    line.hidden = true;
+    delete lineSync[id];
+    store.setCartQuantity(id, 0);
+    store.setWishlisted(id, true);
+    renderSummary(root);
+    api("POST", "/api/wishlist/from-cart", { product_id: id }).then(function (result) {
+      if (result.ok) {
+        line.remove();
+        store.adoptMove(result.data);
+        toast(t("moved_to_wishlist", { name: line.dataset.name }));
+        if (!$all("[data-line]", root).length) refreshCartBody();
+        else { saveSelection(root); renderSummary(root); }
+      } else {
+        line.hidden = false;
+        store.setCartQuantity(id, had);
+        failure(result);
+        refreshState();
+        refreshCartBody();
+      }
+    });
+  }
+
   function initCartPage(root) {
     restoreSelection(root);
     $all("[data-line]", root).forEach(renderLine);
@@ -630,6 +671,11 @@
       var id = parseInt(line.dataset.productId, 10);
       var current = lineSync[id] ? lineSync[id].wanted : parseInt(line.dataset.quantity, 10);
       wantQuantity(line, current + parseInt(step.dataset.step, 10));
+      return;
+    }
+    if (event.target.closest("[data-save-later]") && line) {
+      event.preventDefault();
+      saveForLater(root, line);
       return;
     }
     var remove = event.target.closest("[data-delete-line], [data-fix-remove]");
@@ -701,6 +747,11 @@
   });
 
   // ---------------------------------------------------------------- wishlist page
+  function wishlistCounted(count) {
+    var counter = $("[data-wishlist-page-count]");
+    if (counter) counter.textContent = num(count);
+    if (!count) window.location.reload(); // the empty page has its own words
+  }
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!signedIn) return;
@@ -734,6 +785,38 @@
           button.disabled = result.status === 409;
         }
       });
+    } else if (form.matches("[data-wishlist-move-form]")) {
+      event.preventDefault();
+      if ($("button", form).disabled) return;
+      item.hidden = true;
+      store.setCartQuantity(id, store.inCart(id) + 1);
+      store.setWishlisted(id, false);
+      api("POST", "/api/wishlist/items/" + id + "/move-to-cart").then(function (result) {
+        if (result.ok) {
+          item.remove();
+          store.adoptMove(result.data);
+          toast(t("moved_to_cart", { name: item.dataset.name }));
+          wishlistCounted(result.data.wishlist.count);
+        } else {
+          item.hidden = false;
+          failure(result);
+          refreshState();
+        }
+      });
+    } else if (form.matches("[data-wishlist-alert-form]")) {
+      event.preventDefault();
+      var toggle = $("[data-alert-toggle]", form);
+      var wanted = toggle.getAttribute("aria-pressed") !== "true";
+      toggle.setAttribute("aria-pressed", String(wanted));
+      api("PUT", "/api/wishlist/items/" + id + "/alert", { wanted: wanted }).then(function (result) {
+        if (result.ok) {
+          form.elements.wanted.value = wanted ? "off" : "on";
+          toast(t(wanted ? "alert_on" : "alert_off"));
+        } else {
+          toggle.setAttribute("aria-pressed", String(!wanted));
+          failure(result);
+        }
+      });
     } else if (form.matches("[data-wishlist-remove-form]")) {
       event.preventDefault();
       item.hidden = true;
@@ -743,9 +826,7 @@
           item.remove();
           store.adoptWishlist(id, false, result.data.count, result.data.version);
           toast(t("wishlist_removed"));
-          var counter = $("[data-wishlist-page-count]");
-          if (counter) counter.textContent = num(result.data.count);
-          if (!result.data.count) window.location.reload();
+          wishlistCounted(result.data.count);
         } else {
           item.hidden = false;
           failure(result);
