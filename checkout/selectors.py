@@ -255,9 +255,11 @@ def voucher_uses_refusal(
     cancels the shopper's unpaid ones, whose uses then come back, so they do not count. Asked
     again under the voucher's row lock before a use is counted."""
     details = {"code": voucher.code}
-    mine = VoucherRedemption.objects.filter(
-        voucher=voucher, user_id=user_id, status=VoucherRedemption.Status.ACTIVE
+    active = VoucherRedemption.objects.filter(
+        voucher=voucher, status=VoucherRedemption.Status.ACTIVE
     )
+    # No shopper (their account was deleted): no per-shopper uses to count.
+    mine = active.filter(user_id=user_id) if user_id is not None else active.none()
     replaced = mine.filter(order__status="pending").count() if replacing else 0
     if voucher.max_uses is not None and voucher.uses - replaced >= voucher.max_uses:
         return VoucherUsedUp(**details)
