@@ -167,3 +167,11 @@ def test_a_page_past_its_expiry_takes_no_card_before_the_job_ran(declined, shopp
     page = shopper_client.get(order.payment_url).content.decode()
     assert "This order expired before it was paid" in page and 'name="card_number"' not in page
     assert "Pay now" not in shopper_client.get("/orders/").content.decode()
+
+
+def test_the_api_gives_the_payment_page_while_the_order_can_be_paid(declined, shopper_client):
+    order, _ = declined
+    [listed] = shopper_client.get("/api/orders").json()
+    assert (listed["status"], listed["pay_url"]) == ("pending", order.payment_url)
+    run_out(order)
+    assert shopper_client.get(f"/api/orders/{order.pk}").json()["pay_url"] is None
