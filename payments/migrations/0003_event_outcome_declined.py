@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    """A declined card is an outcome of its own: the payment session stays open (as Stripe's
+    does), so the event no longer releases the order's reservation."""
 
-    dependencies = [
-        ('payments', '0002_event_outcome_codes'),
-    ]
+    dependencies = [("payments", "0002_event_outcome_codes")]
 
     operations = [
         migrations.AlterField(
-            model_name='paymentevent',
-            name='outcome',
-            field=models.CharField(blank=True, choices=[('fulfilled', 'Payment applied to the order'), ('waiting', 'Payment not settled yet'), ('released', 'Failure applied: reservation released'), ('declined', 'Declined: the order still waits for payment'), ('mismatch', 'Does not match its order: not applied'), ('no_order', 'No such order'), ('ignored', 'Event type not used'), ('duplicate', 'Already received')], max_length=20),
+            model_name="paymentevent",
+            name="outcome",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("fulfilled", "Payment applied to the order"),
+                    ("waiting", "Payment not settled yet"),
+                    ("released", "Failure applied: reservation released"),
+                    ("declined", "Declined: the order still waits for payment"),
+                    ("mismatch", "Does not match its order: not applied"),
+                    ("no_order", "No such order"),
+                    ("ignored", "Event type not used"),
+                    ("duplicate", "Already received"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -175,3 +175,14 @@ def test_the_api_gives_the_payment_page_while_the_order_can_be_paid(declined, sh
     assert (listed["status"], listed["pay_url"]) == ("pending", order.payment_url)
     run_out(order)
     assert shopper_client.get(f"/api/orders/{order.pk}").json()["pay_url"] is None
+
+
+def test_a_mistyped_number_is_said_in_the_page_and_sends_nothing(
+    shopper, shopper_client, make_product
+):
+    order = checkout_start(user_id=shopper.pk, buy_now=(make_product(stock=3).pk, 1), **URLS)
+    shopper_client.post(order.payment_url, {"action": "pay", "card_number": "1234"})
+    body = shopper_client.get(order.payment_url).content.decode()
+    assert 'role="alert"' in body and "Use a test card" in body
+    assert not PaymentEvent.objects.exists()
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PENDING
