@@ -186,3 +186,10 @@ def test_a_mistyped_number_is_said_in_the_page_and_sends_nothing(
     assert 'role="alert"' in body and "Use a test card" in body
     assert not PaymentEvent.objects.exists()
     assert Order.objects.get(pk=order.pk).status == Order.Status.PENDING
+
+
+def test_the_order_page_says_the_card_was_declined_and_offers_both_ways(declined, shopper_client):
+    order, _ = declined
+    body = shopper_client.get(f"/orders/{order.pk}/").content.decode()
+    assert "The payment was declined. Try another card, or cancel the order." in body
+    assert f'href="{order.payment_url}"' in body and f'action="/orders/{order.pk}/cancel/"' in body
