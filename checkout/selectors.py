@@ -247,6 +247,28 @@ def voucher_find(code: str) -> Voucher:
     return voucher
 
 
+def voucher_uses_refusal(
+    voucher: Voucher, *, user_id: int | None, replacing: bool
+) -> VoucherRefused | None:
+    """Whether one more use of ``voucher`` by this shopper would break its limits (in all, and
+    per shopper); None when it would not. ``replacing``: the use comes with a checkout that
+    cancels the shopper's unpaid ones, whose uses then come back, so they do not count. Asked
+    again under the voucher's row lock before a use is counted."""
+    details = {"code": voucher.code}
+    active = VoucherRedemption.objects.filter(
+        voucher=voucher, status=VoucherRedemption.Status.ACTIVE
+    )
+    # No shopper (their account was deleted): no per-shopper uses to count.
+    mine = active.filter(user_id=user_id) if user_id is not None else active.none()
+    replaced = mine.filter(order__status="pending").count() if replacing else 0
+    if voucher.max_uses is not None and voucher.uses - replaced >= voucher.max_uses:
+        return VoucherUsedUp(**details)
+    limit = voucher.max_uses_per_shopper
+    if limit is not None and mine.count() - replaced >= limit:
+        return VoucherLimitPerShopper(**details, limit=limit)
+    return None
+
+
 def voucher_refusal(
     voucher: Voucher, *, user_id: int, items_minor: int, now: datetime | None = None
 ) -> VoucherRefused | None:
@@ -254,20 +276,14 @@ def voucher_refusal(
     when it can). The checkout asks again under the voucher's row lock before it counts a use."""
     now = now or timezone.now()
     details = {"code": voucher.code}
-    mine = VoucherRedemption.objects.filter(
-        voucher=voucher, user_id=user_id, status=VoucherRedemption.Status.ACTIVE
-    )
-    # The shopper's unpaid checkouts give their uses back when this one replaces them.
-    replaced = mine.filter(order__status="pending").count()
     if now < voucher.starts_at:
         return VoucherNotYetValid(**details, starts_at=voucher.starts_at.isoformat())
     if voucher.ends_at is not None and now >= voucher.ends_at:
         return VoucherExpired(**details)
-    if voucher.max_uses is not None and voucher.uses - replaced >= voucher.max_uses:
-        return VoucherUsedUp(**details)
-    limit = voucher.max_uses_per_shopper
-    if limit is not None and mine.count() - replaced >= limit:
-        return VoucherLimitPerShopper(**details, limit=limit)
+    # The shopper's unpaid checkouts give their uses back when this one replaces them.
+    used_up = voucher_uses_refusal(voucher, user_id=user_id, replacing=True)
+    if used_up is not None:
+        return used_up
     if items_minor < voucher.min_spend_minor:
         return VoucherBelowMinimum(**details, min_spend_minor=voucher.min_spend_minor)
     return None

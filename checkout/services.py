@@ -32,6 +32,7 @@ from checkout.selectors import (
     cod_refusal,
     voucher_find,
     voucher_refusal,
+    voucher_uses_refusal,
 )
 from haat import metrics
 from haat.background import enqueue
@@ -373,6 +374,29 @@ def _voucher_give_back(order: Order) -> bool:
     return True
 
 
+def _voucher_reclaim(order: Order) -> None:
+    """A late payment for ``order``, whose voucher use was given back when its reservation
+    ended: count the use again if the voucher's limits still allow it (the same check as a
+    redemption, under the voucher's row lock; its dates and minimum spend were met when the
+    order was placed). Raises ``VoucherUsedUp`` or ``VoucherLimitPerShopper`` when they do
+    not. Caller holds the order's lock and a transaction; call it before any stock moves."""
+    redemption = (
+        VoucherRedemption.objects.select_for_update()
+        .filter(order=order, status=VoucherRedemption.Status.RETURNED)
+        .first()
+    )
+    if redemption is None:  # no voucher, or its use still counts
+        return
+    voucher = Voucher.objects.select_for_update().get(pk=redemption.voucher_id)
+    refusal = voucher_uses_refusal(voucher, user_id=redemption.user_id, replacing=False)
+    if refusal is not None:
+        raise refusal
+    Voucher.objects.filter(pk=voucher.pk).update(uses=F("uses") + 1)
+    redemption.status = VoucherRedemption.Status.ACTIVE
+    redemption.returned_at = None
+    redemption.save(update_fields=["status", "returned_at"])
+
+
 def last_delivery(*, user_id: int) -> dict[str, str]:
     """The delivery details of the shopper's latest order, to fill the checkout form."""
     order = (
@@ -438,6 +462,26 @@ def _order_cancel_locked(
     _voucher_give_back(order)
     _release_reservation(order, reason=str(Reason(reason).label), by=by)
     order_status_change(order, to_status=Order.Status.CANCELLED, reason=reason, by=by, data=data)
+
+
+def order_payment_declined(
+    *, order_id: int, by: OrderActor, data: dict[str, Any] | None = None
+) -> Order:
+    """A card was declined on the payment page. Nothing ends: as with Stripe Checkout the
+    session stays open for another card, so the order keeps waiting for payment with its
+    stock (and voucher use) held until the reservation expires, the shopper cancels, or a
+    later card pays. The decline is written to the order's history (no status changes)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status == Order.Status.PENDING:
+            order_event_record(
+                order,
+                reason=Reason.PAYMENT_DECLINED,
+                by=by,
+                from_status=order.status,
+                data=data,
+            )
+        return order
 
 
 def order_abandon(*, order_id: int, reason: str, by: OrderActor) -> Order:
@@ -534,21 +578,30 @@ def order_fulfil(*, order_id: int, by: OrderActor, payment_reference: str = "") 
         quantities = _quantities(order)
         # Units held for this order go back and are sold in the same transaction, so nobody
         # else can take them in between.
-        _release_reservation(order, reason="paid", by=by, converted=True)
+        held = _release_reservation(order, reason="paid", by=by, converted=True)
         try:
             with transaction.atomic():
+                if not held:
+                    # Paid after the reservation ended, which gave the voucher use back: the
+                    # discount stands only if the use can be counted again (vouchers are
+                    # locked before products, as everywhere).
+                    _voucher_reclaim(order)
                 stock_take(
                     quantities=quantities,
                     reason=StockMovement.Reason.SALE,
                     reference=order.number,
                 )
-        except InsufficientStock:
+        except (InsufficientStock, VoucherRefused) as refused:
+            # Refunded in full (order_refund): a sale at a discount the voucher no longer
+            # allows would break its limits as surely as selling stock that is gone.
             order_status_change(
                 order,
                 to_status=Order.Status.REFUND_DUE,
-                reason=Reason.PAID_TOO_LATE,
+                reason=Reason.PAID_TOO_LATE_VOUCHER
+                if isinstance(refused, VoucherRefused)
+                else Reason.PAID_TOO_LATE,
                 by=by,
-                data={"payment_reference": reference},
+                data={"payment_reference": reference, "refused": refused.code},
                 payment_reference=reference,
             )
             metrics.count(metrics.PAYMENTS, outcome="refund_due")
@@ -592,10 +645,13 @@ def order_refund(*, order_id: int, by: OrderActor) -> Order:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status == Order.Status.REFUND_DUE:
+            # The shopper is told why: the stock went, or the voucher's last use did.
+            due = order.events.filter(to_status=Order.Status.REFUND_DUE).last()
+            voucher_gone = due is not None and due.reason == Reason.PAID_TOO_LATE_VOUCHER
             order_status_change(
                 order,
                 to_status=Order.Status.REFUNDED,
-                reason=Reason.REFUNDED,
+                reason=Reason.REFUNDED_VOUCHER if voucher_gone else Reason.REFUNDED,
                 by=by,
                 data={"refund_reference": reference[:255]},
                 refund_reference=reference[:255],

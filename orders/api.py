@@ -48,6 +48,9 @@ class OrderOut(Schema):
     total: Money
     created_at: datetime
     paid_at: datetime | None
+    # Where to pay while the order awaits payment and its payment page still takes a card
+    # (a declined card leaves it so until the reservation runs out); null otherwise.
+    pay_url: str | None
     lines: list[OrderLineOut]
 
 
@@ -67,6 +70,7 @@ def _order(order: Order) -> dict[str, Any]:
         "total": money(order.total_minor),
         "created_at": order.created_at,
         "paid_at": order.paid_at,
+        "pay_url": order.payment_url if order.payable else None,
         "lines": [
             {
                 "product_id": line.product_ref,

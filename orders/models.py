@@ -98,6 +98,19 @@ class Order(models.Model):
         return sum(line.quantity for line in self.lines.all())
 
     @property
+    def payable(self) -> bool:
+        """Awaiting payment with its payment page still taking cards: a declined card leaves
+        it so until the reservation (which the payment session shares) runs out."""
+        if self.status != self.Status.PENDING or not self.payment_url:
+            return False
+        reservation = getattr(self, "reservation", None)  # none: cash on delivery
+        return (
+            reservation is not None
+            and reservation.status == "active"
+            and reservation.expires_at > timezone.now()
+        )
+
+    @property
     def status_message(self) -> str:
         """``status_reason`` in the active language (it is kept in the shop's default language,
         whose words are the catalogue's msgids)."""
@@ -266,6 +279,18 @@ class OrderEvent(models.Model):
         PAID_TOO_LATE = (
             "paid_too_late",
             _("Paid after the reservation ended; the stock was gone."),
+        )
+        PAID_TOO_LATE_VOUCHER = (
+            "paid_too_late_voucher",
+            _("Paid after the reservation ended; the voucher had been used up meanwhile."),
+        )
+        REFUNDED_VOUCHER = (
+            "refunded_voucher",
+            _(
+                "Your payment arrived after the items were no longer held for you, and meanwhile "
+                "the voucher's last use went to another order, so we could not honour its "
+                "discount: we refunded your payment in full. You are welcome to order again."
+            ),
         )
         REFUNDED = (
             "refunded",

@@ -12,6 +12,9 @@ class EventOutcome(models.TextChoices):
     FULFILLED = "fulfilled", "Payment applied to the order"
     WAITING = "waiting", "Payment not settled yet"
     RELEASED = "released", "Failure applied: reservation released"
+    # A card was declined: the payment session stays open for another card (as Stripe
+    # Checkout's does), so the order keeps waiting and its stock stays held.
+    DECLINED = "declined", "Declined: the order still waits for payment"
     MISMATCH = "mismatch", "Does not match its order: not applied"
     NO_ORDER = "no_order", "No such order"
     IGNORED = "ignored", "Event type not used"

@@ -13,12 +13,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from checkout.services import order_cancel, order_fulfil, order_settle
+from checkout.services import order_cancel, order_fulfil, order_payment_declined, order_settle
 from haat import metrics
 from orders.models import Order, OrderEvent
 from orders.services import OrderActor
 from payments.gateways import PaymentEventData, get_gateway
-from payments.gateways.test import CARD_OUTCOMES, session_object, signed_event
+from payments.gateways.test import CARD_OUTCOMES, NOT_A_TEST_CARD, session_object, signed_event
 from payments.models import EventOutcome, PaymentEvent, TestPaymentSession
 from payments.selectors import event_mismatches, event_order
 
@@ -29,17 +29,20 @@ SESSION_EXPIRED = (
     "Nothing was charged; please check out again."
 )
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
+# The payment can no longer happen: the session expired, or a delayed payment method failed
+# after the session completed.
 FAILED_EVENTS = {
     "checkout.session.expired",
     "checkout.session.async_payment_failed",
-    "payment_intent.payment_failed",
 }
+# One card was declined. Stripe Checkout keeps the session open for another card and sends
+# checkout.session.expired only at its expires_at; the order keeps waiting, its stock held.
+DECLINED_EVENTS = {"payment_intent.payment_failed"}
 
 
 REASONS = {
     "checkout.session.expired": OrderEvent.Reason.SESSION_EXPIRED,
     "checkout.session.async_payment_failed": OrderEvent.Reason.PAYMENT_FAILED,
-    "payment_intent.payment_failed": OrderEvent.Reason.PAYMENT_DECLINED,
 }
 
 
@@ -82,7 +85,7 @@ def webhook_receive(*, gateway_name: str, payload: bytes, signature: str) -> Eve
 def _apply(
     event: PaymentEventData, order: Order | None, *, gateway_name: str, by: OrderActor
 ) -> tuple[EventOutcome, str, dict[str, Any]]:
-    if event.type not in PAID_EVENTS and event.type not in FAILED_EVENTS:
+    if event.type not in PAID_EVENTS | FAILED_EVENTS | DECLINED_EVENTS:
         return EventOutcome.IGNORED, "", {}
     if order is None:
         return EventOutcome.NO_ORDER, f"No order {event.order_id}.", {}
@@ -95,6 +98,18 @@ def _apply(
             return EventOutcome.WAITING, "The payment is not settled yet.", {}
         order = order_fulfil(order_id=order.pk, by=by, payment_reference=event.payment_reference)
         return EventOutcome.FULFILLED, f"Order {order.get_status_display().lower()}.", {}
+    if event.type in DECLINED_EVENTS:
+        order = order_payment_declined(
+            order_id=order.pk,
+            by=by,
+            data={
+                "payment_intent": event.payment_reference,
+                "decline_code": event.failure_code,
+                "decline_message": event.failure_message,
+            },
+        )
+        metrics.count(metrics.PAYMENTS, outcome="failed")
+        return EventOutcome.DECLINED, f"Order {order.get_status_display().lower()}.", {}
     order = order_cancel(order_id=order.pk, reason=REASONS[event.type], by=by)
     metrics.count(metrics.PAYMENTS, outcome="expired" if "expired" in event.type else "failed")
     return EventOutcome.RELEASED, f"Order {order.get_status_display().lower()}.", {}
@@ -114,16 +129,15 @@ def pay_with_test_card(*, session_id: str, card_number: str) -> tuple[bool, str]
     ``webhook_receive``."""
     digits = "".join(ch for ch in card_number if ch.isdigit())
     outcome = CARD_OUTCOMES.get(digits)
-    if outcome is None:
-        return (
-            False,
-            "Use a test card: 4242 4242 4242 4242 (success), 4000 0000 0000 0002 (declined).",
-        )
     with transaction.atomic():
         session = TestPaymentSession.objects.select_for_update().get(session_id=session_id)
         if session.status != TestPaymentSession.Status.OPEN:
             return session.payment_status == "paid", "This payment session is closed."
-        result, message = outcome
+        if outcome is None:  # refused on the page, as Stripe's form refuses a mistyped number
+            session.last_error = NOT_A_TEST_CARD
+            session.save(update_fields=["last_error"])
+            return False, NOT_A_TEST_CARD
+        result, decline_code, message = outcome
         if session.expires_at <= timezone.now():
             # Stripe expires a session at its expires_at: past it, no payment is taken.
             result, message = "expired", SESSION_EXPIRED
@@ -149,7 +163,12 @@ def pay_with_test_card(*, session_id: str, card_number: str) -> tuple[bool, str]
                     "amount": session.amount_minor,
                     "currency": session.currency.lower(),
                     "status": "requires_payment_method",
-                    "last_payment_error": {"message": message},
+                    "last_payment_error": {
+                        "type": "card_error",
+                        "code": "card_declined",
+                        "decline_code": decline_code,
+                        "message": message,
+                    },
                     "metadata": {"order_id": str(session.order_id)},
                 },
             )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -62,12 +62,19 @@ def gateway_test_page(request: HttpRequest, session_id: str) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "cancel":
             return redirect(session.cancel_url)
-        paid, message = services.pay_with_test_card(
+        paid, _ = services.pay_with_test_card(
             session_id=session_id, card_number=request.POST.get("card_number", "")
         )
         if paid:
             return redirect(session.success_url.replace("{CHECKOUT_SESSION_ID}", session_id))
-        messages.error(request, message)
+        # A decline leaves the session open: the page shows why (the session's last error, kept
+        # until a card pays), with the card form for another try and a way to cancel the order.
         return redirect(request.path)
-    lines = list(session.order.lines.all())
-    return render(request, "payments/test_gateway.html", {"session": session, "lines": lines})
+    context = {
+        "session": session,
+        "order": session.order,
+        "lines": list(session.order.lines.all()),
+        # Past its expires_at a session takes no payment, whether or not the job ended it yet.
+        "timed_out": session.expires_at <= timezone.now(),
+    }
+    return render(request, "payments/test_gateway.html", context)

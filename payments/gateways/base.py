@@ -71,6 +71,10 @@ class PaymentEventData:
     payment_reference: str = ""  # the payment intent
     amount_minor: int | None = None  # amount_total of a session, amount of a payment intent
     currency: str = ""
+    # A failed payment intent's last_payment_error: the decline code and the card issuer's
+    # message, kept with the order's event.
+    failure_code: str = ""
+    failure_message: str = ""
 
 
 class PaymentGateway(Protocol):
@@ -168,8 +172,22 @@ def event_data(event: Any) -> PaymentEventData:
             payment_reference=_text(obj.get("id"), "id", required=True),
             amount_minor=_amount(obj.get("amount"), "amount"),
             currency=_text(obj.get("currency"), "currency"),
+            **_failure(obj.get("last_payment_error")),
         )
     return PaymentEventData(id=event_id, type=kind, order_id=order_id)
+
+
+def _failure(error: Any) -> dict[str, str]:
+    """What a payment intent's ``last_payment_error`` says, if it says it in text (only kept
+    for the record, so an odd shape is dropped rather than refused)."""
+    if not isinstance(error, dict):
+        return {}
+    code = error.get("decline_code") or error.get("code")
+    message = error.get("message")
+    return {
+        "failure_code": code[:100] if isinstance(code, str) else "",
+        "failure_message": message[:255] if isinstance(message, str) else "",
+    }
 
 
 def _text(value: Any, field: str, *, required: bool = False) -> str:

@@ -14,6 +14,7 @@ import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
 from payments.gateways.base import (
     GatewayError,
@@ -27,12 +28,20 @@ from payments.models import TestPaymentSession
 if TYPE_CHECKING:
     from orders.models import Order
 
-# Stripe's documented test cards, and what they do here.
+# Stripe's documented test cards, and what they do here: (result, decline code, message). The
+# messages are kept in English (the session's last_error) and translated where they are shown.
 CARD_OUTCOMES = {
-    "4242424242424242": ("paid", ""),
-    "4000000000000002": ("declined", "Your card was declined."),
-    "4000000000009995": ("declined", "Your card has insufficient funds."),
+    "4242424242424242": ("paid", "", ""),
+    "4000000000000002": ("declined", "generic_decline", gettext_noop("Your card was declined.")),
+    "4000000000009995": (
+        "declined",
+        "insufficient_funds",
+        gettext_noop("Your card has insufficient funds."),
+    ),
 }
+NOT_A_TEST_CARD = gettext_noop(
+    "Use a test card: 4242 4242 4242 4242 (success), 4000 0000 0000 0002 (declined)."
+)
 
 
 class TestGateway:

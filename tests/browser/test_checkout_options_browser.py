@@ -66,7 +66,7 @@ def test_delivery_area_changes_the_fee_and_the_charge(
     expect(page.get_by_label("City / area")).to_have_value("Sylhet")  # typed details kept
     screenshot(page, "checkout", full_page=True)
     assert serious_violations(page) == []
-    page.get_by_role("button", name="Place order and pay ৳ 1,020").click()
+    page.get_by_role("button", name="Continue to payment · ৳ 1,020").click()
     expect(page).to_have_url(re.compile(r"/payments/test/cs_test_"))
     order = Order.objects.get()
     assert (order.delivery_zone, order.delivery_fee_minor, order.total_minor) == (

@@ -95,3 +95,50 @@ def test_refused_start_keeps_the_delivery_details(shopper_client, shopper, make_
     body = response.content.decode()
     assert "you asked for 4, only 2 left" in body
     assert 'value="Rina Akter"' in body
+
+
+def place_order_button(body: str) -> str:
+    """The text of the form's place-order button."""
+    import re
+
+    [text] = re.findall(r"<button[^>]*data-place-order[^>]*>([^<]*)</button>", body)
+    return text
+
+
+def test_the_place_order_button_names_the_next_step_of_the_chosen_method(
+    shopper_client, make_product
+):
+    """Without JavaScript too: the server picks the words from the chosen method (before:
+    "Place order and pay" even with cash on delivery chosen)."""
+    item = make_product(stock=4, price_minor=150000)
+    selection = {"buy_now": item.pk, "quantity": 1}
+    card = shopper_client.get("/checkout/", selection).content.decode()
+    assert place_order_button(card) == "Continue to payment · ৳ 1,500"
+    # "Update total" posts the form back with the method chosen.
+    cod = shopper_client.post("/checkout/", {**selection, "payment_method": "cod"})
+    assert place_order_button(cod.content.decode()) == "Place order · ৳ 1,500"
+    # Both are on the button for the script to switch between when the radios change.
+    assert 'data-label-cod="Place order · ৳ 1,500"' in card
+    assert 'data-label-card="Continue to payment · ৳ 1,500"' in card
+
+
+def test_the_place_order_button_says_card_when_cash_on_delivery_is_not_offered(
+    shopper_client, make_product, settings
+):
+    settings.COD_MAX_TOTAL_MINOR = 0  # cash on delivery off: the card is what will be used
+    item = make_product(stock=4, price_minor=150000)
+    page = shopper_client.post(
+        "/checkout/", {"buy_now": item.pk, "quantity": 1, "payment_method": "cod"}
+    )
+    assert place_order_button(page.content.decode()).startswith("Continue to payment")
+
+
+def test_the_place_order_button_in_bangla(shopper_client, make_product):
+    item = make_product(stock=4, price_minor=150000)
+    selection = {"buy_now": item.pk, "quantity": 1}
+    card = shopper_client.get("/checkout/", selection, HTTP_ACCEPT_LANGUAGE="bn")
+    cod = shopper_client.post(
+        "/checkout/", {**selection, "payment_method": "cod"}, HTTP_ACCEPT_LANGUAGE="bn"
+    )
+    assert place_order_button(card.content.decode()).startswith("পেমেন্টে যান ·")
+    assert place_order_button(cod.content.decode()).startswith("অর্ডার করুন ·")

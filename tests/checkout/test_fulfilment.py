@@ -102,7 +102,9 @@ def test_the_same_paid_event_ten_times_changes_nothing_after_the_first(
     assert ledger_matches_stock(product)
 
 
-def test_declined_card_releases_and_leaves_cart(start, shopper, make_product):
+def test_declined_card_keeps_the_order_waiting_with_its_stock_held(start, shopper, make_product):
+    """As with Stripe Checkout, a declined card leaves the payment session open for another
+    card: the order keeps waiting (before: cancelled at once while the page stayed open)."""
     product = make_product(stock=3)
     cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=2)
     order = start(shopper, product_ids=[product.pk])
@@ -112,9 +114,18 @@ def test_declined_card_releases_and_leaves_cart(start, shopper, make_product):
     )
     assert not paid and message == "Your card was declined."
     order.refresh_from_db()
-    assert order.status == Order.Status.CANCELLED
-    assert stock(product) == 3
+    assert order.status == Order.Status.PENDING and order.payable
+    assert order.reservation.status == Reservation.Status.ACTIVE
+    assert stock(product) == 1
+    assert ledger_matches_stock(product)
     assert cart_contents(user_id=shopper.pk).lines == {product.pk: 2}
+    session = TestPaymentSession.objects.get(order=order)
+    assert (session.status, session.last_error) == ("open", "Your card was declined.")
+    declined = order.events.get(reason="payment_declined")
+    assert (declined.from_status, declined.to_status) == ("pending", "pending")
+    assert declined.data["decline_code"] == "generic_decline"
+    assert declined.data["decline_message"] == "Your card was declined."
+    assert PaymentEvent.objects.get().outcome == EventOutcome.DECLINED
     paid, message = pay_with_test_card(
         session_id=order.payment_session_id, card_number="4000000000009995"
     )

@@ -136,20 +136,26 @@ def test_declined_then_paid_with_the_event_lost_is_found_after_the_expiry(
     product = make_product(stock=4)
     order = start(shopper, buy_now=(product.pk, 2))
     pay_with_test_card(session_id=order.payment_session_id, card_number=CARD_DECLINED)
-    assert status(order) == Order.Status.CANCELLED
-    # Before the session's time is up the shopper may still pay on it: not touched.
-    assert payment_sessions_reconcile()["rechecked"] == 0
+    # The decline leaves the session open and the order waiting, its stock held.
+    assert status(order) == Order.Status.PENDING and stock(product) == 2
+    assert payment_sessions_reconcile() == {
+        "paid_found": 0,
+        "expired": 0,
+        "rechecked": 0,
+        "recovered": 0,
+    }
     # The shopper pays on the retry; the paid event never arrives.
     TestPaymentSession.objects.filter(order=order).update(
         status="complete", payment_status="paid", payment_reference="pi_test_retry"
     )
     run_out(order)
 
+    # At the expiry the job asks the gateway first, finds it paid and fulfils it.
     assert payment_sessions_reconcile() == {
         "paid_found": 0,
-        "expired": 0,
-        "rechecked": 1,
-        "recovered": 1,
+        "expired": 1,
+        "rechecked": 0,
+        "recovered": 0,
     }
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and order.payment_reference == "pi_test_retry"

@@ -113,3 +113,75 @@ def test_replacing_checkouts_and_expiry_with_vouchers_never_deadlock(make_user, 
         for line in order.lines.all()
     )
     assert Product.objects.get(pk=a.pk).stock + Product.objects.get(pk=b.pk).stock == 1000 - held
+
+
+def test_late_payments_and_new_redemptions_share_the_voucher_limit(make_user, make_product):
+    """Five orders expired (their uses given back) are paid late while ten other shoppers
+    redeem the same five-use voucher: the late payments count their use again under the same
+    row lock as a redemption, so exactly five orders in all hold it; a late payment that finds
+    it used up is refunded, never sold at the discount."""
+    from payments.gateways.test import session_object, signed_event
+    from payments.models import TestPaymentSession
+    from payments.services import expire_test_session, webhook_receive
+
+    product = make_product(stock=200)
+    voucher = Voucher.objects.create(
+        code="LATE5",
+        kind=Voucher.Kind.FIXED,
+        value=5000,
+        starts_at=timezone.now() - timedelta(hours=1),
+        max_uses=5,
+    )
+    late_orders = [
+        checkout_start(
+            user_id=make_user().pk, buy_now=(product.pk, 1), voucher_code="LATE5", **URLS
+        )
+        for _ in range(5)
+    ]
+    events = []
+    for order in late_orders:
+        expire_test_session(session_id=order.payment_session_id)
+        session = TestPaymentSession.objects.get(order=order)
+        session.status, session.payment_status = "complete", "paid"
+        session.payment_reference = f"pi_test_late_{order.pk}"
+        session.save()
+        events.append(signed_event("checkout.session.completed", session_object(session)))
+    assert Voucher.objects.get(pk=voucher.pk).uses == 0
+    newcomers = [make_user() for _ in range(10)]
+    start = threading.Barrier(15)
+
+    def attempt(index: int):
+        try:
+            start.wait()
+            if index < 5:
+                payload, header = events[index]
+                webhook_receive(gateway_name="test", payload=payload, signature=header)
+                return ("late", late_orders[index].pk)
+            order = checkout_start(
+                user_id=newcomers[index - 5].pk,
+                buy_now=(product.pk, 1),
+                voucher_code="LATE5",
+                **URLS,
+            )
+            return ("new", order.pk)
+        except VoucherRefused as refusal:
+            return (refusal.code, None)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=15) as pool:
+        results = list(pool.map(attempt, range(15)))
+
+    holding = VoucherRedemption.objects.filter(voucher=voucher, status="active")
+    assert holding.count() == 5 == Voucher.objects.get(pk=voucher.pk).uses
+    late = Order.objects.filter(pk__in=[order.pk for order in late_orders])
+    paid_late = late.filter(status="paid")
+    assert set(late.values_list("status", flat=True)) <= {"paid", "refunded"}
+    assert set(paid_late.values_list("pk", flat=True)) == set(
+        holding.filter(order__in=late).values_list("order_id", flat=True)
+    )
+    new_orders = [order_id for kind, order_id in results if kind == "new"]
+    assert paid_late.count() + len(new_orders) == 5
+    assert [kind for kind, _ in results].count("voucher_used_up") == 10 - len(new_orders)
+    # Stock: sold to the late payers that kept the voucher, held for the newcomers.
+    assert Product.objects.get(pk=product.pk).stock == 200 - 5

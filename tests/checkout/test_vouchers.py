@@ -137,3 +137,68 @@ def test_checkout_page_applies_a_voucher_and_explains_a_refusal(
     body = shopper_client.post("/checkout/", {**page, "voucher": "NOPE"}).content.decode()
     assert "That voucher code is not one of ours" in body
     assert 'name="expected_total" value="100000"' in body
+
+
+def _expired_then_paid_late(order: Order) -> None:
+    """The reservation ran out (the expiry gave the voucher use back), then the payment made
+    just before arrives: the session was paid, its event late."""
+    from payments.gateways.test import session_object, signed_event
+    from payments.models import TestPaymentSession
+    from payments.services import expire_test_session, webhook_receive
+
+    expire_test_session(session_id=order.payment_session_id)
+    assert Order.objects.get(pk=order.pk).status == "cancelled"
+    session = TestPaymentSession.objects.get(order=order)
+    session.status, session.payment_status, session.payment_reference = (
+        "complete",
+        "paid",
+        "pi_test_late",
+    )
+    session.save()
+    payload, header = signed_event("checkout.session.completed", session_object(session))
+    webhook_receive(gateway_name="test", payload=payload, signature=header)
+
+
+def test_a_late_payment_counts_its_voucher_use_again(start, shopper, make_product):
+    """Before, the order was sold at the discount with its use no longer counted."""
+    voucher = make_voucher(max_uses=2)
+    item = make_product(stock=10, price_minor=100000)
+    order = start(shopper, buy_now=(item.pk, 1), voucher_code="EID10")
+    _expired_then_paid_late(order)
+
+    order.refresh_from_db()
+    assert order.status == "paid" and order.discount_minor == 10000
+    assert uses(voucher) == 1
+    redemption = VoucherRedemption.objects.get(order=order)
+    assert (redemption.status, redemption.returned_at) == ("active", None)
+    assert Product.objects.get(pk=item.pk).stock == 9
+
+
+def test_a_late_payment_whose_voucher_was_used_up_meanwhile_is_refunded(
+    start, shopper, make_user, make_product
+):
+    """The voucher's last use went to another order while this one had expired: no discount
+    beyond the voucher's limit. Refunded in full, like a late payment whose stock went (before:
+    sold at the discount, two orders on a one-use voucher)."""
+    voucher = make_voucher(max_uses=1)
+    item = make_product(stock=10, price_minor=100000)
+    order = start(shopper, buy_now=(item.pk, 1), voucher_code="EID10")
+    from payments.services import expire_test_session
+
+    expire_test_session(session_id=order.payment_session_id)
+    other = start(make_user(), buy_now=(item.pk, 1), voucher_code="EID10")
+    assert uses(voucher) == 1
+    _expired_then_paid_late(order)
+
+    order.refresh_from_db()
+    assert order.status == "refunded" and order.refund_reference
+    assert uses(voucher) == 1
+    assert VoucherRedemption.objects.get(order=order).status == "returned"
+    assert VoucherRedemption.objects.get(order=other).status == "active"
+    assert Product.objects.get(pk=item.pk).stock == 9  # only the other order's unit is held
+    reasons = list(order.events.order_by("id").values_list("reason", flat=True))
+    assert reasons[-2:] == [
+        OrderEvent.Reason.PAID_TOO_LATE_VOUCHER,
+        OrderEvent.Reason.REFUNDED_VOUCHER,
+    ]
+    assert order.status_reason == OrderEvent.Reason.REFUNDED_VOUCHER.label

@@ -52,28 +52,48 @@ def staff_client(client, make_user):
 
 
 def test_declined_then_paid_after_the_stock_went_keeps_every_step_with_its_actor(
-    start, make_user, make_product
+    start, make_user, make_product, monkeypatch, settings
 ):
-    """Declined (webhook) → stock released and sold to someone else → paid on the same
-    session (webhook) → refund due → refunded. The old code kept only the last reason."""
+    """A declined card (the order keeps waiting: an event, no status change), the gateway away
+    past the grace so the job released the stock, the unit sold to someone else, then the
+    retried card's payment arriving: refunded, every step with who did it."""
+    from payments.gateways import GatewayError
+    from payments.gateways.test import TestGateway
+
+    settings.RESERVATION_GATEWAY_GRACE_MINUTES = 15
     late, early = make_user(), make_user()
     product = make_product(stock=1)
     order = start(late, buy_now=(product.pk, 1))
     pay_with_test_card(session_id=order.payment_session_id, card_number=CARD_DECLINED)
+    run_out(order, minutes=20)
+    with monkeypatch.context() as away:
+        away.setattr(
+            TestGateway,
+            "retrieve_session",
+            lambda self, sid: (_ for _ in ()).throw(GatewayError(reason="away")),
+        )
+        assert reservations_release_expired() == 1
     start(early, buy_now=(product.pk, 1))  # the released unit goes to someone else
-    pay_with_test_card(session_id=order.payment_session_id, card_number=CARD_OK)
+    session = TestPaymentSession.objects.get(order=order)
+    session.status, session.payment_status = "complete", "paid"
+    session.payment_reference = "pi_test_retry"
+    session.save()
+    payload, header = signed_event("checkout.session.completed", session_object(session))
+    webhook_receive(gateway_name="test", payload=payload, signature=header)
 
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
     assert history(order) == [
         ("", "pending", Reason.PLACED, Actor.SHOPPER, late.pk),
-        ("pending", "cancelled", Reason.PAYMENT_DECLINED, Actor.WEBHOOK, None),
+        ("pending", "pending", Reason.PAYMENT_DECLINED, Actor.WEBHOOK, None),
+        ("pending", "cancelled", Reason.RESERVATION_EXPIRED_GATEWAY_AWAY, Actor.TASK, None),
         ("cancelled", "refund_due", Reason.PAID_TOO_LATE, Actor.WEBHOOK, None),
         ("refund_due", "refunded", Reason.REFUNDED, Actor.WEBHOOK, None),
     ]
-    declined, paid, refunded = order.events.order_by("id")[1:]
+    declined, _, paid, refunded = order.events.order_by("id")[1:]
     # Which payment event did it, and what the gateway gave back, are kept with each step.
     assert declined.data["event_type"] == "payment_intent.payment_failed"
+    assert declined.data["decline_message"] == "Your card was declined."
     assert paid.data["event_type"] == "checkout.session.completed"
     assert declined.data["event_id"] != paid.data["event_id"]
     assert paid.data["payment_reference"] == order.payment_reference

@@ -144,7 +144,7 @@ def test_the_test_gateways_events_carry_stripes_amount_fields(order_and_product)
     )
     assert not paid
     declined = PaymentEvent.objects.get()
-    assert (declined.type, declined.outcome) == ("payment_intent.payment_failed", "released")
+    assert (declined.type, declined.outcome) == ("payment_intent.payment_failed", "declined")
     obj = session_object(TestPaymentSession.objects.get(order=order))
     assert (obj["amount_total"], obj["currency"]) == (558900, "bdt")
 

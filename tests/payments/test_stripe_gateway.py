@@ -125,3 +125,49 @@ def test_live_stripe_creates_a_real_test_mode_session(settings, shopper, make_pr
     product = make_product(stock=2, price_minor=50000)
     order = checkout_start(user_id=shopper.pk, buy_now=(product.pk, 1), **URLS)
     assert order.payment_url.startswith("https://checkout.stripe.com/")
+
+
+def test_a_stripe_decline_leaves_the_session_open_and_the_order_waiting(
+    stripe_standin, shopper, make_product
+):
+    """Stripe Checkout keeps its session open after a declined card (it sends
+    ``checkout.session.expired`` only at the session's expiry): the order keeps waiting, its
+    stock held, and the next card pays it (before: the decline cancelled it)."""
+    from checkout.models import Reservation
+    from payments.models import EventOutcome
+
+    product = make_product(stock=5)
+    order = checkout_start(user_id=shopper.pk, buy_now=(product.pk, 2), **URLS)
+    failed = {
+        "id": "pi_standin_declined",
+        "object": "payment_intent",
+        "amount": order.total_minor,
+        "currency": "bdt",
+        "status": "requires_payment_method",
+        "last_payment_error": {
+            "type": "card_error",
+            "code": "card_declined",
+            "decline_code": "insufficient_funds",
+            "message": "Your card has insufficient funds.",
+        },
+        "metadata": {"order_id": str(order.pk)},
+    }
+    payload, header = stripe_event("payment_intent.payment_failed", failed)
+    assert webhook_receive(gateway_name="stripe", payload=payload, signature=header) == (
+        EventOutcome.DECLINED
+    )
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING and order.payable
+    assert Reservation.objects.get(order=order).status == Reservation.Status.ACTIVE
+    assert Product.objects.get(pk=product.pk).stock == 3
+    assert not [r for r in stripe_standin.requests if r["path"].endswith("/expire")]
+    event = order.events.get(reason="payment_declined")
+    assert event.data["decline_code"] == "insufficient_funds"
+    assert event.data["payment_intent"] == "pi_standin_declined"
+
+    session = stripe_standin.pay(order.payment_session_id)
+    payload, header = stripe_event("checkout.session.completed", session)
+    webhook_receive(gateway_name="stripe", payload=payload, signature=header)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert Product.objects.get(pk=product.pk).stock == 3

@@ -61,8 +61,10 @@ def test_the_payment_page_tells_the_shopper(shopper, shopper_client, make_produc
         follow=True,
     )
     body = response.content.decode()
-    assert "This payment session expired before you paid" in body
-    assert "This payment session is expired." in body
+    # Said in the page (not a toast), with the way back to the cart.
+    assert "This order expired before it was paid" in body
+    assert 'href="/cart/"' in body and "Back to your cart" in body
+    assert 'name="card_number"' not in body
     assert Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED
 
 

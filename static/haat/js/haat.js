@@ -850,6 +850,18 @@
     });
   });
 
+  // ---------------------------------------------------------------- checkout page
+  // The place-order button names the next step of the chosen payment method (the server
+  // renders the right one; this follows the radios without a round trip).
+  function initCheckoutForm(form) {
+    var button = $("[data-place-order]", form);
+    if (!button) return;
+    form.addEventListener("change", function (event) {
+      if (event.target.name !== "payment_method" || !event.target.checked) return;
+      button.textContent = event.target.value === "cod" ? button.dataset.labelCod : button.dataset.labelCard;
+    });
+  }
+
   // ---------------------------------------------------------------- start
   document.addEventListener("DOMContentLoaded", function () {
     var initial = document.getElementById("haat-state");
@@ -858,6 +870,7 @@
     }
     $all("[data-product-panel]").forEach(initProductPanel);
     $all("[data-cart-page]").forEach(initCartPage);
+    $all("[data-checkout-form]").forEach(initCheckoutForm);
     renderHearts();
     $all("[data-toasts] .toast").forEach(function (item) { setTimeout(function () { item.remove(); }, 4000); });
     if (signedIn) refreshState();
