@@ -7,8 +7,8 @@ import pytest
 from django.core.mail import EmailMultiAlternatives
 
 from catalog.models import StockMovement
-from catalog.signals import stock_back
 from catalog.services import stock_adjust
+from catalog.signals import stock_back
 from haat.errors import AlertNotNeeded, NotInWishlist, ProductUnavailable
 from wishlist import selectors, services
 
