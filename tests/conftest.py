@@ -141,6 +141,16 @@ def _store_backend(request, settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_language_left_active() -> Iterator[None]:
+    """A test that activates a language (tests/haat/test_languages.py does) must not leave it
+    to the next test on the same worker, whose refusal messages would then be in Bangla."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     # Real hashing is deliberately slow; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

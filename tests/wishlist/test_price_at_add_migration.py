@@ -34,6 +34,7 @@ def test_existing_items_get_the_current_price(old_schema, make_user, make_produc
 
     apps = migrate_app("wishlist", "0003_price_at_add_and_alerts")
     items = apps.get_model("wishlist", "WishlistItem").objects.order_by("product_ref")
-    assert [
-        (i.product_ref, i.added_price_minor, i.alert_wanted, i.alert_sent) for i in items
-    ] == [(kept.pk, 99000, False, False), (gone.pk, None, False, False)]
+    assert [(i.product_ref, i.added_price_minor, i.alert_wanted, i.alert_sent) for i in items] == [
+        (kept.pk, 99000, False, False),
+        (gone.pk, None, False, False),
+    ]
