@@ -96,6 +96,7 @@ class GunicornServer:
             ALLOWED_HOSTS="127.0.0.1",
             DATABASE_URL=database_url_of_test_run(),
             LOG_LEVEL="WARNING",
+            DJANGO_SETTINGS_MODULE="tests.server_settings",
         )
         env.update(self.extra_env)
         return env

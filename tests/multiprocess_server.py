@@ -76,6 +76,7 @@ class GunicornServer:
             DJANGO_DEBUG="false",
             EMAIL_BACKEND="console",
             LOG_LEVEL="WARNING",
+            DJANGO_SETTINGS_MODULE="tests.server_settings",
         )
         env.pop("TEST_DATABASE_NAME", None)
         env.update(self.extra_env)
