@@ -50,6 +50,8 @@ SQLITE_PATHS = (
 # say `pytestmark = pytest.mark.store`.
 STORE_FOLDERS = ("tests/cart/", "tests/wishlist/")
 STORE_FILE_WORDS = ("services", "api", "properties", "concurrency")
+# Whole-code-base checks (marker quality) live here; make test runs them beside the passes.
+QUALITY_FOLDER = "tests/quality/"
 DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
 
 
@@ -72,6 +74,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if uses_database and _tests_the_store(path, item.path.stem):
             item.add_marker(pytest.mark.store)
         _group_heavy_fixtures(item)
+        if item.get_closest_marker("quality") and not path.startswith(QUALITY_FOLDER):
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked quality outside {QUALITY_FOLDER}: make test collects "
+                f"only that folder for them (scripts/run_tests.py), so it would run nowhere"
+            )
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: make test runs it against PostgreSQL")
