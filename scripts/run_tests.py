@@ -1,26 +1,34 @@
 """`make test`: every test, each on the backends where it matters, plus ruff and mypy.
 
-Three pytest passes, each spread over pytest-xdist workers (HAAT_TEST_WORKERS, default: one
-per CPU), while ruff, mypy and the tests marked `quality` (whole-code-base checks such as the
-import contracts) run beside them as processes of their own:
+Three pytest passes and the checks, run at the same time as far as the cores allow:
 
-1. PostgreSQL, every test (tests/cluster/ excepted: `make test-cluster` runs those). It uses
+1. PostgreSQL, every test (tests/cluster/ excepted: `make test-cluster` runs those), spread
+   over pytest-xdist workers (HAAT_TEST_WORKERS, default: one per CPU). It uses
    $TEST_DATABASE_URL, else the server on 127.0.0.1:5432 (database `test`), else a throwaway
    server from the `pgserver` wheel. PostgreSQL tests are never skipped.
 2. SQLite, the zero-setup default: the tests marked `sqlite` (the database layer's SQL, the
    database cache, migrations; tests/conftest.py says which).
 3. PostgreSQL with the Sanity store (the local stand-in for Sanity's HTTP API): the tests
-   marked `store` (stock, carts, wishlists and what goes through them; tests/conftest.py).
+   marked `store` (what the store interface itself does: the cart and wishlist services, API,
+   property and concurrency tests; tests/conftest.py).
 
-Every run names its own test databases (test_haat_<pid>_<random>, one per xdist worker), so two
-runs on one PostgreSQL server never touch each other's. A pass that collects no test is a
-failure. Extra arguments go to every pytest pass, e.g. `make test ARGS="-k cart"`; `--pass
-sqlite` (or postgresql, sanity, checks; repeatable) runs only those.
+Passes 2 and 3 are small: they run one after the other in one process beside pass 1, and
+ruff, mypy and the tests marked `quality` (whole-code-base checks such as the import
+contracts) run beside them too, each a process of its own. Each pass's and check's output is
+kept and printed whole when it ends (never interleaved), and a summary closes the run.
+
+Every run names its own test databases (test_haat_<pid>_<random>, one per xdist worker, and
+_sanity for pass 3), so two runs, or two passes, on one PostgreSQL server never touch each
+other's. A pass that collects no test is a failure, as is any failing pass or check. Extra
+arguments go to every pytest pass, e.g. `make test ARGS="-k cart"`; `--pass sqlite` (or
+postgresql, sanity, checks; repeatable) runs only those.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import resource
 import secrets
 import socket
 import subprocess
@@ -28,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +50,8 @@ CHECKS = {
     "ruff format": [str(BIN / "ruff"), "format", "--check", "."],
     "mypy": [str(BIN / "mypy"), "."],
     # Other whole-code-base checks written as tests (e.g. import contracts), in one process.
+    # They live in tests/quality/ (tests/conftest.py refuses the mark elsewhere), so only that
+    # folder is collected: collecting the whole suite costs about 20 s of CPU.
     "quality tests": [
         sys.executable,
         "-m",
@@ -51,37 +61,53 @@ CHECKS = {
         "-p",
         "no:cacheprovider",
         "-q",
+        "tests/quality",
     ],
 }
+# pytest's last line, e.g. "== 1 failed, 1043 passed, 4 skipped in 374.20s =="
+PYTEST_TOTALS = re.compile(r"^=+ (.*\b(?:passed|failed|error|errors|skipped|deselected)\b.*) in ")
+PRINTING = threading.Lock()
 
 
 @dataclass
-class Pass:
-    name: str
-    marks: str
-    env: dict[str, str]
-    code: int = 0
-    seconds: float = 0.0
+class Run:
+    """One pass or check: a command whose output is kept and printed whole when it ends."""
 
-
-@dataclass
-class Check:
     name: str
     command: list[str]
+    env: dict[str, str]
+    pytest_pass: bool = False
     code: int = 0
     seconds: float = 0.0
-    output: str = ""
-    thread: threading.Thread | None = None
+    totals: str = ""
+    output: str = field(default="", repr=False)
 
-    def run(self, env: dict[str, str]) -> None:
+    def run(self) -> None:
         started = time.monotonic()
-        done = subprocess.run(
-            self.command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
-        )
-        # pytest's 5: no test is marked quality, nothing to check.
-        self.code = 0 if done.returncode == 5 and "pytest" in self.command else done.returncode
-        self.output = (done.stdout + done.stderr).strip()
+        with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as log:
+            self.code = subprocess.call(
+                self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+            log.seek(0)
+            self.output = log.read().rstrip()
         self.seconds = time.monotonic() - started
+        totals = [
+            m.group(1) for line in self.output.splitlines() if (m := PYTEST_TOTALS.match(line))
+        ]
+        self.totals = totals[-1] if totals else ""
+        if self.code == 5 and self.pytest_pass:
+            self.output += f"\n{self.name}: no tests were collected; that is a failure."
+            self.code = 1
+        elif self.code == 5 and "pytest" in self.command:
+            self.code = 0  # no test is marked quality: nothing to check
+        with PRINTING:
+            print(f"\n=== {self.name} ===\n{self.output}", flush=True)
+            print(f"=== {self.name}: exit {self.code} in {self.seconds:.0f} s ===", flush=True)
+
+    @property
+    def outcome(self) -> str:
+        state = "passed" if self.code == 0 else f"FAILED (exit {self.code})"
+        return f"{state} in {self.seconds:.0f} s" + (f" ({self.totals})" if self.totals else "")
 
 
 def port_open(host: str, port: int) -> bool:
@@ -127,41 +153,25 @@ def base_environment() -> dict[str, str]:
     return env
 
 
-def run_pass(test_pass: Pass, extra: list[str], workers: str) -> None:
-    print(f"\n=== {test_pass.name} ===", flush=True)
-    started = time.monotonic()
-    command = [sys.executable, "-m", "pytest", "-m", f"({test_pass.marks}) and {LEFT_OUT}"]
+def pytest_command(marks: str, workers: str, extra: list[str]) -> list[str]:
+    command = [sys.executable, "-m", "pytest", "-m", f"({marks}) and {LEFT_OUT}"]
     if workers not in {"0", "1"}:
         command += ["-n", workers, "--dist", "loadgroup"]
-    test_pass.code = subprocess.call([*command, *extra], cwd=ROOT, env=test_pass.env)
-    test_pass.seconds = time.monotonic() - started
-    if test_pass.code == 5:
-        print(f"{test_pass.name}: no tests were collected; that is a failure.")
-        test_pass.code = 1
-    print(
-        f"=== {test_pass.name}: exit {test_pass.code} in {test_pass.seconds:.0f} s ===", flush=True
-    )
+    return [*command, *extra]
 
 
-def start_checks(env: dict[str, str]) -> list[Check]:
-    """ruff and mypy, each its own process beside the tests; their output is kept."""
-    checks = [Check(name, command) for name, command in CHECKS.items()]
-    for check in checks:
-        check.thread = threading.Thread(target=check.run, args=(env,), daemon=True)
-        check.thread.start()
-    return checks
+def run_lanes(lanes: list[list[Run]]) -> None:
+    """Each lane in a thread of its own, its runs one after the other."""
 
+    def run_lane(lane: list[Run]) -> None:
+        for item in lane:
+            item.run()
 
-def finish_checks(checks: list[Check]) -> int:
-    failures = 0
-    for check in checks:
-        assert check.thread is not None
-        check.thread.join()
-        print(f"\n=== {check.name}: exit {check.code} in {check.seconds:.0f} s ===")
-        if check.code != 0:
-            failures += 1
-            print(check.output)
-    return failures
+    threads = [threading.Thread(target=run_lane, args=(lane,)) for lane in lanes if lane]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def main() -> int:
@@ -177,40 +187,68 @@ def main() -> int:
         return not only or name in only
 
     workers = os.environ.get("HAAT_TEST_WORKERS", "auto")
+    # Passes 2 and 3 are small: one process each beside pass 1's workers, or the workers when
+    # pass 1 does not run.
+    side_workers = "0" if wanted("postgresql") else workers
     started_at = time.monotonic()
     base_env = base_environment()
     servers: list = []
-    checks = start_checks(base_env) if wanted("checks") else []
-    pg_env = dict(
+    needs_postgres = wanted("postgresql") or wanted("sanity")
+    pg_env = dict(base_env, DATABASE_URL=postgres_url(servers)) if needs_postgres else base_env
+    # This run's own test database names (xdist workers add _gw0, _gw1, ...).
+    database = os.environ.get(
+        "TEST_DATABASE_NAME", f"test_haat_{os.getpid()}_{secrets.token_hex(3)}"
+    )
+    postgresql = Run(
+        "PostgreSQL: every test",
+        pytest_command("postgres or not postgres", workers, extra),
+        dict(pg_env, TEST_DATABASE_NAME=database),
+        pytest_pass=True,
+    )
+    sqlite = Run(
+        "SQLite: the tests marked sqlite",
+        pytest_command("sqlite and not postgres", side_workers, extra),
         base_env,
-        DATABASE_URL=postgres_url(servers),
-        # This run's own test database name (xdist workers add _gw0, _gw1, ...).
-        TEST_DATABASE_NAME=os.environ.get(
-            "TEST_DATABASE_NAME", f"test_haat_{os.getpid()}_{secrets.token_hex(3)}"
-        ),
+        pytest_pass=True,
+    )
+    sanity = Run(
+        "PostgreSQL + Sanity stand-in: the tests marked store",
+        pytest_command("store", side_workers, extra),
+        dict(pg_env, TEST_DATABASE_NAME=f"{database}_sanity", HAAT_TEST_STORE="sanity"),
+        pytest_pass=True,
     )
     passes = [
-        Pass("PostgreSQL: every test", "postgres or not postgres", pg_env),
-        Pass("SQLite: the tests marked sqlite", "sqlite and not postgres", base_env),
-        Pass(
-            "PostgreSQL + Sanity stand-in: the tests marked store",
-            "store",
-            dict(pg_env, HAAT_TEST_STORE="sanity"),
-        ),
+        p
+        for key, p in (("postgresql", postgresql), ("sqlite", sqlite), ("sanity", sanity))
+        if wanted(key)
     ]
-    keys = ["postgresql", "sqlite", "sanity"]
-    chosen = [p for key, p in zip(keys, passes, strict=True) if wanted(key)]
-    for test_pass in chosen:
-        run_pass(test_pass, extra, workers)
-    failures = sum(p.code != 0 for p in chosen) + finish_checks(checks)
-    for server in servers:
-        server.cleanup()
+    checks = [Run(name, command, base_env) for name, command in CHECKS.items() if wanted("checks")]
+    print(
+        "Running at once, output of each printed when it ends: "
+        + ", ".join(r.name for r in [*passes, *checks]),
+        flush=True,
+    )
+    side = [p for p in passes if p is not postgresql]
+    lanes = [[postgresql] if postgresql in passes else [], side, *([c] for c in checks)]
+    try:
+        run_lanes(lanes)
+    finally:
+        for server in servers:
+            server.cleanup()
+    failures = [r for r in [*passes, *checks] if r.code != 0]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     print("\nSummary:")
-    for test_pass in chosen:
-        outcome = "passed" if test_pass.code == 0 else f"FAILED (exit {test_pass.code})"
-        print(f"  {test_pass.name}: {outcome} in {test_pass.seconds:.0f} s")
-    print(f"  total {time.monotonic() - started_at:.0f} s")
-    print("\nAll test runs passed." if not failures else f"\n{failures} test run(s) failed.")
+    for item in [*passes, *checks]:
+        print(f"  {item.name}: {item.outcome}")
+    print(
+        f"  total {time.monotonic() - started_at:.0f} s, "
+        f"CPU {children.ru_utime + children.ru_stime:.0f} s (user + sys of every process)"
+    )
+    print(
+        "\nAll test runs passed."
+        if not failures
+        else f"\n{len(failures)} run(s) failed: {', '.join(r.name for r in failures)}"
+    )
     return 1 if failures else 0
 
 

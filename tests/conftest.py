@@ -42,32 +42,25 @@ SQLITE_PATHS = (
     "tests/haat/test_shared_cache.py",
     "tests/haat/test_rate_limits.py",
 )
-# The Sanity store: the tests whose own steps keep stock, carts and wishlists through haat/store
-# (measured with scripts/test_inventory.py, which records each test's calls of the store), not
-# those that only read a badge on the way; tests/store/ tests both backends itself in every pass.
-STORE_PATHS = (
-    "tests/cart/",
-    "tests/wishlist/",
-    "tests/checkout/",
-    "tests/catalog/test_stock_service.py",
-    "tests/catalog/test_admin_stock.py",
-    "tests/catalog/test_storefront_pages.py",
-    "tests/orders/",
-    "tests/payments/",
-    "tests/browser/",
-    "tests/accounts/test_resume_after_sign_in.py",
-    "tests/haat/test_api.py",
-    "tests/haat/test_api_error_contract.py",
-    "tests/haat/test_api_schemathesis.py",
-    "tests/haat/test_form_fuzzing.py",
-    "tests/haat/test_hostile_requests.py",
-    "tests/haat/test_store_busy.py",
-)
+# The Sanity store: the tests of what the store interface itself does (haat/store), not of what
+# merely passes through it (pages, checkout, orders, browser flows read and write through the
+# same store calls, and each call is tested here): the services, API, property and concurrency
+# tests of carts and wishlists (by folder and by what the file name says it tests). tests/store/
+# runs the store contract against both backends itself, in every pass; any other module may
+# say `pytestmark = pytest.mark.store`.
+STORE_FOLDERS = ("tests/cart/", "tests/wishlist/")
+STORE_FILE_WORDS = ("services", "api", "properties", "concurrency")
+# Whole-code-base checks (marker quality) live here; make test runs them beside the passes.
+QUALITY_FOLDER = "tests/quality/"
 DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
 
 
 def _relative(item: pytest.Item) -> str:
     return item.path.relative_to(settings.BASE_DIR).as_posix()
+
+
+def _tests_the_store(path: str, stem: str) -> bool:
+    return path.startswith(STORE_FOLDERS) and any(word in stem for word in STORE_FILE_WORDS)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -78,9 +71,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
         if uses_database and (path.startswith(SQLITE_PATHS) or "migration" in item.path.name):
             item.add_marker(pytest.mark.sqlite)
-        if uses_database and path.startswith(STORE_PATHS):
+        if uses_database and _tests_the_store(path, item.path.stem):
             item.add_marker(pytest.mark.store)
         _group_heavy_fixtures(item)
+        if item.get_closest_marker("quality") and not path.startswith(QUALITY_FOLDER):
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked quality outside {QUALITY_FOLDER}: make test collects "
+                f"only that folder for them (scripts/run_tests.py), so it would run nowhere"
+            )
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: make test runs it against PostgreSQL")

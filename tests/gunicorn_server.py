@@ -96,6 +96,11 @@ class GunicornServer:
             ALLOWED_HOSTS="127.0.0.1",
             DATABASE_URL=database_url_of_test_run(),
             LOG_LEVEL="WARNING",
+            DJANGO_SETTINGS_MODULE="tests.server_settings",
+            # No periodic jobs in these servers (none of their tests wants them): a session's
+            # servers would run them on the test database while another test's flush
+            # truncates its tables (a deadlock seen on a loaded machine).
+            HAAT_EMBEDDED_TICKER="false",
         )
         env.update(self.extra_env)
         return env

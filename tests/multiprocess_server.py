@@ -76,6 +76,11 @@ class GunicornServer:
             DJANGO_DEBUG="false",
             EMAIL_BACKEND="console",
             LOG_LEVEL="WARNING",
+            DJANGO_SETTINGS_MODULE="tests.server_settings",
+            # No periodic jobs in these servers (none of their tests wants them): a session's
+            # servers would run them on the test database while another test's flush
+            # truncates its tables (a deadlock seen on a loaded machine).
+            HAAT_EMBEDDED_TICKER="false",
         )
         env.pop("TEST_DATABASE_NAME", None)
         env.update(self.extra_env)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 
 from accounts.models import User
 from tests.multiprocess_server import Browser
@@ -33,11 +32,8 @@ def cache_modes() -> list:
 
 
 def make_server_user(email: str, password: str = SERVER_PASSWORD, **extra) -> User:
-    # The servers use the real hashers, not the tests' fast MD5 one.
-    user = User.objects.create_user(email=email, password=None, **extra)
-    user.password = make_password(password, hasher=PBKDF2PasswordHasher())
-    user.save(update_fields=["password"])
-    return user
+    # The servers hash as the test process does (tests/server_settings.py).
+    return User.objects.create_user(email=email, password=password, **extra)
 
 
 def sign_in(

@@ -103,7 +103,10 @@ def test_replacing_checkouts_and_expiry_with_vouchers_never_deadlock(make_user, 
     with ThreadPoolExecutor(max_workers=12) as pool:
         results = list(pool.map(attempt, range(24)))
 
-    assert results == ["ok"] * 24
+    # A shopper's next checkout may find its reservation ended by the racing expiry job (it
+    # jumps two hours ahead) and be refused as replaced; that is a refusal, not a deadlock.
+    # Seen on a loaded 2-core machine.
+    assert [r for r in results if r != "ok" and not r.startswith("CheckoutReplaced:")] == []
     active = VoucherRedemption.objects.filter(status="active").count()
     assert Voucher.objects.get(pk=voucher.pk).uses == active
     assert active == Order.objects.filter(status="pending").count()

@@ -170,7 +170,8 @@ def app_state(admin: Path, seconds: float = 10) -> tuple[str, str]:
         for row in rows:
             values = dict(zip(fields, row.split(","), strict=False))
             if values.get("svname") == "app1":
-                state = (values["status"], values["check_status"])
+                # HAProxy writes "* " before the last result while the next check runs.
+                state = (values["status"], values["check_status"].removeprefix("* "))
         if state[1] and state[1] != "INI":
             return state
         time.sleep(0.2)
