@@ -270,6 +270,18 @@ else:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# The catalogue's rendered cards and page data (catalog/cached.py): on Redis when there is one,
+# else in each process's memory. Either is safe: every key carries the version of its data,
+# and the one counter that must be shared (the categories' version) is in "default".
+CACHES["catalog"] = (
+    dict(CACHES["default"], KEY_PREFIX="haat-catalog")
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "haat-catalog",
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    }
+)
 
 # --- Abuse limits -----------------------------------------------------------------------
 # Counted in the shared cache (above), so all processes and hosts count together; over a
