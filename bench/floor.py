@@ -342,7 +342,7 @@ async def warm_pages(
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="haat-floor-"))
-    database_url, pg_server = database("haat_bench_floor")
+    database_url, pg_server = database(args.database)
     env = server_env(database_url, data_dir)
     env["BENCH_FLOOR_ENDPOINT"] = "true"
     env["WEB_CONCURRENCY"] = str(args.workers)
@@ -540,6 +540,9 @@ def main() -> None:
         "--redis",
         default=BENCH_REDIS_URL,
         help="the shared cache (its database is emptied first); '' for the database cache",
+    )
+    parser.add_argument(
+        "--database", default="haat_bench_floor", help="name of the fresh PostgreSQL database"
     )
     parser.add_argument("--label", default="")
     args = parser.parse_args()

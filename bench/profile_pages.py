@@ -52,8 +52,14 @@ def prepare() -> None:
         (["manage.py", "migrate", "--noinput", "-v0"], {}),
         (["manage.py", "collectstatic", "--noinput", "-v0"], {}),
         (
-            ["manage.py", "seed_demo", "--images-per-product", "0", "--no-progress"]
-            + ["--no-accounts"],
+            [
+                "manage.py",
+                "seed_demo",
+                "--images-per-product",
+                "0",
+                "--no-progress",
+                "--no-accounts",
+            ],
             {"HAAT_ENV": "development"},
         ),
     ):
