@@ -16,9 +16,9 @@ export UV_LINK_MODE := copy
 
 # make prod's server: granian with Django's WSGI handler. granian reads every request's headers and
 # body in its own (Rust) event loop before a Python thread runs the view, so slow clients cannot
-# starve the workers; and WSGI costs less CPU per request than ASGI or gunicorn (bench/floor.py,
-# README: Benchmarks). Headers must arrive within 10 s. Each worker runs the views one request at
-# a time.
+# starve the workers; and WSGI costs a quarter less CPU per request than ASGI, as little as
+# gunicorn (bench/floor.py, README: Benchmarks). Headers must arrive within 10 s. Each worker runs
+# the views one request at a time.
 WEB_CONCURRENCY ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
 
 # make prod-local: production mode on plain HTTP on this machine, to try it out; never on a
