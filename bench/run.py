@@ -92,16 +92,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def database() -> tuple[str, Any]:
+def database(name: str = "haat_bench") -> tuple[str, Any]:
     """A fresh, empty PostgreSQL database for the run: $BENCH_DATABASE_URL, the local server,
     or a throwaway server from the pgserver wheel."""
     if os.environ.get("BENCH_DATABASE_URL"):
         return os.environ["BENCH_DATABASE_URL"], None
     try:
         with psycopg.connect(LOCAL_PG, autocommit=True, connect_timeout=3) as conn:
-            conn.execute("DROP DATABASE IF EXISTS haat_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE haat_bench")
-        return "postgres://postgres@127.0.0.1:5432/haat_bench", None
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name}")
+        return f"postgres://postgres@127.0.0.1:5432/{name}", None
     except psycopg.OperationalError:
         import pgserver
 

@@ -9,7 +9,7 @@ class CatalogConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from catalog import signals
-        from catalog.models import Product, ProductImage
+        from catalog.models import Category, Product, ProductImage
 
         post_save.connect(signals.product_saved, sender=Product, dispatch_uid="haat-product-sync")
         post_save.connect(
@@ -21,3 +21,9 @@ class CatalogConfig(AppConfig):
         post_delete.connect(
             signals.product_deleted, sender=Product, dispatch_uid="haat-product-remove"
         )
+        # The menu and product pages in the shared cache are made from the categories.
+        for signal, uid in (
+            (post_save, "haat-category-saved"),
+            (post_delete, "haat-category-gone"),
+        ):
+            signal.connect(signals.category_changed, sender=Category, dispatch_uid=uid)

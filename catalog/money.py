@@ -4,6 +4,7 @@ the lakh grouping ১২,৫০,০০০ in Bangla); the symbol always comes fi
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -49,6 +50,7 @@ def shop_currency() -> Currency:
 NATIVE_DIGITS = {"beng": str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")}
 
 
+@functools.lru_cache(maxsize=16)
 def _babel_locale(language: str) -> Locale:
     try:
         return Locale.parse(language.replace("-", "_"))
@@ -58,7 +60,16 @@ def _babel_locale(language: str) -> Locale:
 
 def format_number(value: int | Decimal, *, fraction_digits: int = 0, language: str = "") -> str:
     """A number in the language's way of writing numbers (the active language by default)."""
-    locale = _babel_locale(language or translation.get_language() or settings.LANGUAGE_CODE)
+    return _format_number(
+        value, fraction_digits, language or translation.get_language() or settings.LANGUAGE_CODE
+    )
+
+
+# Pages show the same prices and counts over and over, and Babel takes tens of microseconds
+# for each: the texts are kept (a few thousand, per process).
+@functools.lru_cache(maxsize=8192)
+def _format_number(value: int | Decimal, fraction_digits: int, language: str) -> str:
+    locale = _babel_locale(language)
     pattern = "#,##0" + ("." + "0" * fraction_digits if fraction_digits else "")
     # The locale's own pattern decides the grouping (#,##,##0 in Bangla): keep its integer part.
     own = locale.decimal_formats[None].pattern.split(";")[0].split(".")[0]

@@ -19,9 +19,11 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
 
+from catalog import cached
 from catalog.availability import Availability, availability_of
 from catalog.models import Category, Product, ProductImage
 from haat.errors import ProductNotFound
@@ -126,8 +128,50 @@ def product_get_published(*, slug: str) -> Product:
     return get_object_or_404(_with_images(Product.objects.filter(is_published=True)), slug=slug)
 
 
+# Read live on every product page: what a sale, a price change or withdrawal changes at once.
+_LIVE_FIELDS = ("stock", "price_minor", "list_price_minor", "is_published")
+
+
+def product_page_get(*, slug: str) -> Product:
+    """The published product for its page: one small query for its live fields (stock, price,
+    publication) and its version; the rest (names, description, category, images) from the
+    shared cache under that version, loaded on a miss."""
+    live = (
+        Product.objects.filter(is_published=True, slug=slug)
+        .values("pk", "updated_at", *_LIVE_FIELDS)
+        .first()
+    )
+    if live is None:
+        raise Http404("No product matches the given query.")
+    key = cached.keys_of(
+        (
+            "catalog:product",
+            live["pk"],
+            live["updated_at"].timestamp(),
+            cached.categories_version(),
+        )
+    )
+    item = cached.cached(key, lambda: product_get_published(slug=slug))
+    for field in _LIVE_FIELDS:
+        setattr(item, field, live[field])
+    return item
+
+
 def category_list() -> QuerySet[Category]:
     return Category.objects.all()
+
+
+def category_menu() -> list[cached.MenuCategory]:
+    """Every category in menu order, from the shared cache (one query when the categories
+    changed since it was filled)."""
+
+    def load() -> list[cached.MenuCategory]:
+        return [
+            cached.MenuCategory(pk=c.pk, name=c.name, slug=c.slug, url=c.get_absolute_url())
+            for c in category_list()
+        ]
+
+    return cached.cached(f"catalog:menu:{cached.categories_version()}", load)
 
 
 def category_get(*, slug: str) -> Category:

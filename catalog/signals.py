@@ -11,8 +11,10 @@ from typing import Any
 
 from django.conf import settings
 from django.dispatch import Signal
+from django.utils import timezone
 
-from catalog.models import Product, ProductImage
+from catalog import cached
+from catalog.models import Category, Product, ProductImage
 from haat.store import get_store
 
 # Sent after the commit of a stock change through the ledger that took a product from no stock
@@ -26,8 +28,16 @@ def product_saved(sender: Any, instance: Product, **kwargs: Any) -> None:
 
 
 def image_changed(sender: Any, instance: ProductImage, **kwargs: Any) -> None:
-    if settings.STORE_BACKEND != "database" and not kwargs.get("raw"):
+    if kwargs.get("raw"):
+        return
+    # A new version of the product, so its cached page and cards show the images at once.
+    Product.objects.filter(pk=instance.product_id).update(updated_at=timezone.now())
+    if settings.STORE_BACKEND != "database":
         get_store().products_changed([instance.product_id])
+
+
+def category_changed(sender: Any, instance: Category, **kwargs: Any) -> None:
+    cached.categories_changed()
 
 
 def product_deleted(sender: Any, instance: Product, **kwargs: Any) -> None:

@@ -58,7 +58,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 def product(request: HttpRequest, slug: str) -> HttpResponse:
-    item = selectors.product_get_published(slug=slug)
+    item = selectors.product_page_get(slug=slug)
     # The header needs the same state: read it once for both.
     state = request_shopper_state(request) or {"cart": {}, "wishlist": []}
     in_cart = state["cart"].get(str(item.pk), 0)

@@ -10,11 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from accounts.selectors import shopper_state
 from catalog.money import shop_currency
-from catalog.selectors import category_list
+from catalog.selectors import category_menu
 from haat.validation import quantity_message
 
 
@@ -30,7 +30,19 @@ def request_shopper_state(request: HttpRequest) -> dict[str, Any] | None:
 
 def js_strings() -> dict[str, str | list[str]]:
     """The words haat.js shows, in the active language ({n} and {name} are filled in there; a
-    pair is [one, other] for a count). Handed over as JSON, so no script is inlined."""
+    pair is [one, other] for a count). Handed over as JSON, so no script is inlined. Worked out
+    once per language and process (translations do not change while it runs)."""
+    language = get_language()
+    strings = _JS_STRINGS.get(language)
+    if strings is None:
+        strings = _JS_STRINGS[language] = _js_strings()
+    return strings
+
+
+_JS_STRINGS: dict[str | None, dict[str, str | list[str]]] = {}
+
+
+def _js_strings() -> dict[str, str | list[str]]:
 
     def plural(singular: str, plural: str) -> list[str]:
         return [ngettext(singular, plural, 1), ngettext(singular, plural, 2)]
@@ -81,7 +93,7 @@ def shop(request: HttpRequest) -> dict[str, Any]:
         "currency_code": currency.code,
         "currency": currency,
         "quantity_message": quantity_message,  # the quantity rule's refusal, for the JavaScript
-        "menu_categories": SimpleLazyObject(lambda: list(category_list())),
+        "menu_categories": SimpleLazyObject(category_menu),
         # Templates call these when (and only when) they use them.
         "shopper_state": lambda: state() or {},
         "cart_count": lambda: (state() or {}).get("cart_count", 0),

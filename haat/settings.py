@@ -270,6 +270,18 @@ else:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# The catalogue's rendered cards and page data (catalog/cached.py): on Redis when there is one,
+# else in each process's memory. Either is safe: every key carries the version of its data,
+# and the one counter that must be shared (the categories' version) is in "default".
+CACHES["catalog"] = (
+    dict(CACHES["default"], KEY_PREFIX="haat-catalog")
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "haat-catalog",
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    }
+)
 
 # --- Abuse limits -----------------------------------------------------------------------
 # Counted in the shared cache (above), so all processes and hosts count together; over a
@@ -412,6 +424,9 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3 * 24 * 60 * 60)
 SHOP_NAME = os.environ.get("SHOP_NAME", "Haat")
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "BDT").upper()
 PRODUCTS_PER_PAGE = env_int("PRODUCTS_PER_PAGE", 40)
+# bench/floor.py's reference endpoint (/bench/floor): the cheapest request through the whole
+# middleware stack. Off unless a benchmark asks for it; it answers "ok" and shows no data.
+BENCH_FLOOR_ENDPOINT = env_bool("BENCH_FLOOR_ENDPOINT", False)
 LOW_STOCK_THRESHOLD = env_int("LOW_STOCK_THRESHOLD", 5)
 # Where carts and wishlists live: "database" (Haat's own database) or "sanity" (a Sanity
 # dataset, which also gets a copy of the catalogue and its stock, delivered from the database

@@ -27,6 +27,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("catalog.urls")),
 ]
 
+if settings.BENCH_FLOOR_ENDPOINT:
+    from haat.views import bench_floor
+
+    urlpatterns.insert(0, path("bench/floor", bench_floor, name="bench_floor"))
+
 if settings.SERVE_MEDIA:
     # Product images live in MEDIA_ROOT; a front server may take this over (SERVE_MEDIA=false).
     urlpatterns.append(

@@ -4,6 +4,7 @@ templates in templates/). Under /api/, haat.middleware turns any of them into th
 from __future__ import annotations
 
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,3 +32,14 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     ):
         back = ""  # back into this shop only, never to another site
     return render(request, "400.html", {"message": text, "back_url": back}, status=status)
+
+
+def bench_floor(request: HttpRequest) -> HttpResponse:
+    """The benchmark's floor (only routed with BENCH_FLOOR_ENDPOINT): the whole middleware stack,
+    the session and its user loaded, one trivial query. Answers "ok" and nothing else, so it
+    tells nobody anything; every page's cost is measured against it."""
+    signed_in = request.user.is_authenticated
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return HttpResponse("ok" if signed_in else "ok, signed out", content_type="text/plain")

@@ -1,4 +1,5 @@
-"""WSGI entry point for gunicorn: ``gunicorn haat.wsgi``."""
+"""WSGI entry point: what `make prod` serves (``granian --interface wsgi haat.wsgi:application``);
+gunicorn (``gunicorn haat.wsgi``) serves it too."""
 
 import os
 

@@ -69,14 +69,15 @@ class ClusterError(RuntimeError):
 
 # ------------------------------------------------------------------------------ commands
 def node_command(*, port: int, workers: int) -> list[str]:
-    """How one app node serves HTTP: what `make prod` runs (granian with Django's ASGI handler,
-    so slow clients hold no worker), on one port of 127.0.0.1. Keep it in step with the
+    """How one app node serves HTTP: what `make prod` runs (granian with Django's WSGI handler;
+    granian reads requests before a worker runs them, so slow clients hold no worker), on one
+    port of 127.0.0.1. Keep it in step with the
     Makefile's `prod` target."""
     return [
         str(BIN / "granian"),
         "--interface",
-        "asginl",
-        "haat.asgi:application",
+        "wsgi",
+        "haat.wsgi:application",
         "--host",
         "127.0.0.1",
         "--port",
@@ -710,7 +711,7 @@ class Cluster:
         for name, child in self.children.items():
             where = child.url or "-"
             what = {
-                "node": f"granian haat.asgi, {self.workers} workers",
+                "node": f"granian haat.wsgi, {self.workers} workers",
                 "balancer": f"HAProxy, health check GET {self.health_path}, admin socket {self.haproxy_socket}",
                 "worker": f"celery worker {self.worker_hostname}",
                 "beat": "celery beat (exactly one per shop)",

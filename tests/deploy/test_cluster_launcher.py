@@ -53,7 +53,7 @@ def test_a_node_runs_what_make_prod_runs_on_its_own_port() -> None:
     assert command[0].endswith("/granian") and served[0].endswith("/granian")
     for flag in ("--interface", "--http1-header-read-timeout"):
         assert command[command.index(flag) + 1] == served[served.index(flag) + 1], flag
-    assert "haat.asgi:application" in command and "haat.asgi:application" in served
+    assert "haat.wsgi:application" in command and "haat.wsgi:application" in served
     assert "--no-ws" in command and "--no-ws" in served
 
 

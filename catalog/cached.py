@@ -1,0 +1,114 @@
+"""The catalogue's parts that are the same for every shopper, kept in the "catalog" cache (Redis
+with REDIS_URL, else each process's memory; README: Caching): the category menu, a product
+page's catalogue data and listing cards' HTML.
+
+Every key carries the version of what it was made from, so an edit shows at once on every
+process: a product's ``updated_at`` (bumped by every save, and by its images' changes), and a
+counter for the categories bumped after each category change commits (a new key, never a
+deleted one, so a slow request cannot put old data back under the current key). What changes
+per sale or per shopper is never taken from here: stock, price and publication are read live
+with every page and are part of a card's key; carts, wishlists and buttons are not cached.
+A cache that fails is skipped: the page is made from the database, as without a cache."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache, caches
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+# Entries live at most this long (seconds); a version change makes them unreachable sooner.
+TIMEOUT = 24 * 3600
+_CATEGORIES_VERSION = "catalog:categories:version"
+
+
+def _safely[T](default: T, action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except Exception:  # a cache outage costs speed, never a page
+        log.warning("Shared cache unavailable; the catalogue is read from the database")
+        return default
+
+
+def categories_version() -> int:
+    def read() -> int:
+        version = cache.get(_CATEGORIES_VERSION)
+        if version is None:
+            # Starts from the clock, so a cache emptied by a restart never reuses a number.
+            cache.add(_CATEGORIES_VERSION, time.time_ns(), None)
+            version = cache.get(_CATEGORIES_VERSION)
+        return int(version or 0)
+
+    return _safely(0, read)
+
+
+def categories_changed() -> None:
+    """A category was saved or deleted: after commit, every key made from categories is old."""
+
+    def bump() -> None:
+        try:
+            cache.incr(_CATEGORIES_VERSION)
+        except ValueError:  # no counter yet (or evicted): a new one is a new version anyway
+            cache.set(_CATEGORIES_VERSION, time.time_ns(), None)
+
+    transaction.on_commit(lambda: _safely(None, bump))
+
+
+def _store() -> Any:
+    return caches["catalog"]
+
+
+def cached[T](key: str, load: Callable[[], T]) -> T:
+    """``key``'s entry, or ``load()`` stored under it."""
+    found = _safely(None, lambda: _store().get(key))
+    if found is not None:
+        return found
+    value = load()
+    _safely(None, lambda: _store().set(key, value, TIMEOUT))
+    return value
+
+
+def cached_many(keys: dict[Any, str], render: Callable[[Any], str]) -> dict[Any, str]:
+    """For each item of ``keys`` (item -> key): its entry, or ``render(item)`` stored under it;
+    one round trip to the cache for the reads and one for the writes."""
+    found: dict[str, str] = _safely({}, lambda: _store().get_many(list(keys.values())))
+    made: dict[str, str] = {}
+    result = {}
+    for item, key in keys.items():
+        text = found.get(key)
+        if text is None:
+            text = made[key] = render(item)
+        result[item] = text
+    if made:
+        _safely(None, lambda: _store().set_many(made, TIMEOUT))
+    return result
+
+
+def source_version(text: str) -> str:
+    """A short fingerprint of a template's source: a deploy that changes the markup makes new
+    keys, so no page shows HTML of the previous version."""
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+@dataclass(frozen=True)
+class MenuCategory:
+    """A category as the menu shows it (the URL worked out once, not on every page)."""
+
+    pk: int
+    name: str
+    slug: str
+    url: str
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+
+def keys_of(values: Iterable[object]) -> str:
+    return ":".join(str(v) for v in values)

@@ -1,0 +1,152 @@
+"""The catalogue in the shared cache (catalog/cached.py): an edit, a sale or a price change shows
+at once on the product, listing and home pages, and warm pages cost a fixed number of queries."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from catalog import cached
+from catalog.models import Product, ProductImage
+from catalog.services import stock_adjust
+from tests.catalog.test_admin_stock import _form
+
+pytestmark = pytest.mark.django_db
+
+TAKA = 100
+
+
+def _pages(product: Product) -> dict[str, str]:
+    return {
+        "product": product.get_absolute_url(),
+        "category": product.category.get_absolute_url(),
+        "home": "/",
+    }
+
+
+def _read(client: Client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _card(body: str, product: Product) -> str:
+    """The listing card of ``product`` in a page."""
+    match = re.search(
+        rf'<article class="product-card">\s*<a href="{re.escape(product.get_absolute_url())}".*?</article>',
+        body,
+        re.S,
+    )
+    assert match, f"no card for {product.slug}"
+    return match.group(0)
+
+
+def test_stock_and_price_changes_show_at_once_on_every_page(client, make_product):
+    product = make_product(stock=10, price_minor=1250 * TAKA, name="Steel kettle")
+    pages = _pages(product)
+    for url in pages.values():  # every page seen once: the cache holds the catalogue now
+        assert "৳ 1,250" in _read(client, url)
+
+    stock_adjust(product_id=product.pk, delta=-8, reason="correction")
+    # Not through a save: updated_at stays, so only the live read can show the new price.
+    Product.objects.filter(pk=product.pk).update(price_minor=999 * TAKA)
+
+    product_page = _read(client, pages["product"])
+    assert "৳ 999" in product_page and "৳ 1,250" not in product_page
+    assert "Only 2 left" in product_page
+    for name in ("category", "home"):
+        card = _card(_read(client, pages[name]), product)
+        assert "৳ 999" in card and "৳ 1,250" not in card, name
+        assert "Only 2 left" in card, name
+
+    stock_adjust(product_id=product.pk, delta=-2, reason="correction")
+    product_page = _read(client, pages["product"])
+    assert re.search(r"data-add-to-cart\s+disabled", product_page)
+    assert re.search(r"data-buy-now\s+disabled", product_page)
+    for name in ("category", "home"):
+        assert "Out of stock" in _card(_read(client, pages[name]), product), name
+
+
+def test_withdrawn_product_is_gone_at_once(client, make_product):
+    product = make_product(name="Withdrawn kettle")
+    _read(client, product.get_absolute_url())
+    Product.objects.filter(pk=product.pk).update(is_published=False)
+    assert client.get(product.get_absolute_url()).status_code == 404
+    assert "Withdrawn kettle" not in _read(client, "/")
+
+
+def test_an_admin_edit_shows_at_once(client, make_user, make_product):
+    product = make_product(name="Old name", description="Old words")
+    shopper = Client()
+    for url in _pages(product).values():
+        assert "Old name" in _read(shopper, url)
+
+    client.force_login(make_user("boss@example.com", is_staff=True, is_superuser=True))
+    edit = _form(product, name="New name", description="New words", price="1500")
+    response = client.post(f"/admin/catalog/product/{product.pk}/change/", edit)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    for name, url in _pages(product).items():
+        body = _read(shopper, url)
+        assert "New name" in body and "Old name" not in body, name
+        assert "৳ 1,500" in body, name
+    assert "New words" in _read(shopper, product.get_absolute_url())
+
+
+def test_a_new_image_shows_at_once(client, make_product):
+    product = make_product()
+    _read(client, product.get_absolute_url())
+    _read(client, "/")
+    ProductImage.objects.create(product=product, image="products/new-look.jpg", alt_text="Lid")
+    assert "products/new-look.jpg" in _read(client, product.get_absolute_url())
+    assert "products/new-look.jpg" in _card(_read(client, "/"), product)
+
+
+def test_a_renamed_category_shows_at_once(client, make_product, django_capture_on_commit_callbacks):
+    product = make_product()
+    category = product.category
+    for url in _pages(product).values():
+        assert category.name in _read(client, url)
+    with django_capture_on_commit_callbacks(execute=True):
+        category.name = "Kitchen and dining"
+        category.save()
+    for name, url in _pages(product).items():
+        assert "Kitchen and dining" in _read(client, url), name
+
+
+@pytest.mark.parametrize("images", [0, 6])
+def test_warm_pages_cost_a_fixed_number_of_queries(
+    shopper_client, make_product, django_assert_num_queries, images
+):
+    products = [make_product() for _ in range(3)]
+    for product in products:
+        for n in range(images):
+            ProductImage.objects.create(product=product, image=f"products/{n}.jpg", position=n)
+    shopper_client.post(
+        "/api/cart/lines", {"product_id": products[0].pk, "quantity": 1}, "application/json"
+    )
+    pages = _pages(products[0])
+    for url in pages.values():
+        _read(shopper_client, url)
+    # Session and user (2), the categories' version for the menu (1: the database cache of the
+    # tests; Redis in production), cart and wishlist (2), then each page's own reads: the
+    # product's live fields and the categories' version for its data (2); a listing's count,
+    # products and their images (3), and a category page its category (1).
+    expected = {"product": 7, "category": 9, "home": 8}
+    for name, url in pages.items():
+        with django_assert_num_queries(expected[name]):
+            _read(shopper_client, url)
+
+
+def test_pages_are_served_when_the_cache_fails(client, make_product, monkeypatch):
+    product = make_product(name="Sturdy kettle")
+
+    class Broken:
+        def __getattr__(self, name: str):
+            raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cached, "_store", Broken)
+    for url in _pages(product).values():
+        assert "Sturdy kettle" in _read(client, url)
