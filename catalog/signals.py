@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 
 from catalog.models import Product, ProductImage
+from catalog.services import product_image_variants_make
 from haat.store import get_store
 
 
@@ -23,6 +24,15 @@ def product_saved(sender: Any, instance: Product, **kwargs: Any) -> None:
 def image_changed(sender: Any, instance: ProductImage, **kwargs: Any) -> None:
     if settings.STORE_BACKEND != "database" and not kwargs.get("raw"):
         get_store().products_changed([instance.product_id])
+
+
+def image_saved(sender: Any, instance: ProductImage, **kwargs: Any) -> None:
+    """A new or replaced picture gets its sized copies now, not when a page first shows it."""
+    if kwargs.get("raw") or not instance.needs_variants:
+        return
+    if product_image_variants_make(image_id=instance.pk):
+        # The row now says what was drawn; a later save of this object must not undo it.
+        instance.refresh_from_db(fields=["width", "height", "variant_widths", "variants_of"])
 
 
 def product_deleted(sender: Any, instance: Product, **kwargs: Any) -> None:

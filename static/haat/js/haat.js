@@ -551,10 +551,23 @@
     });
   }
 
+  // The cart as the server has it now: the page's own HTML for #cart-body (cart/views.py
+  // answers X-Haat-Fragment with that part alone) replaces the one shown.
   function refreshCartBody() {
     var root = $("[data-cart-page]");
-    if (root && window.htmx) window.htmx.trigger(root, "haat:cart-refresh");
-    else if (root) window.location.reload();
+    if (!root) return;
+    fetch(location.pathname, { credentials: "same-origin", headers: { "X-Haat-Fragment": "cart-body" } })
+      .then(function (response) { if (!response.ok) throw response; return response.text(); })
+      .then(function (html) {
+        var box = document.createElement("div");
+        box.innerHTML = html;
+        var fresh = $("[data-cart-page]", box);
+        var current = $("[data-cart-page]");
+        if (!fresh || !current) throw box;
+        current.replaceWith(fresh);
+        initCartPage(fresh);
+      })
+      .catch(function () { location.reload(); });
   }
 
   function confirmDialog(title, lines, confirmLabel) {
@@ -762,8 +775,14 @@
     var gallery = thumb.closest("[data-gallery]");
     var main = $("[data-gallery-main]", gallery);
     if (!main) return;
-    main.src = thumb.dataset.src;
-    main.alt = thumb.dataset.alt;
+    // The main <picture>'s WebP source and JPEG fallback both switch, at the main slot's sizes.
+    var source = $("[data-gallery-source]", gallery), d = thumb.dataset;
+    if (source) source.srcset = d.webpSrcset;
+    main.srcset = d.srcset;
+    main.src = d.src;
+    main.width = d.width;
+    main.height = d.height;
+    main.alt = d.alt;
     $all("[data-gallery-thumb]", gallery).forEach(function (t) {
       t.setAttribute("aria-pressed", t === thumb ? "true" : "false");
     });
@@ -780,11 +799,6 @@
     renderHearts();
     $all("[data-toasts] .toast").forEach(function (item) { setTimeout(function () { item.remove(); }, 4000); });
     if (signedIn) refreshState();
-  });
-
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var root = event.detail && event.detail.elt && event.detail.elt.closest ? $("[data-cart-page]") : null;
-    if (root) initCartPage(root);
   });
 
   if (channel) {

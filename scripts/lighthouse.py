@@ -1,0 +1,228 @@
+"""Lighthouse scores of the shop's main pages, in production mode on this machine.
+
+Seeds the demo catalogue into its own data directory (data/lighthouse, once), starts the server
+`make prod-local` starts (DEBUG off, whitenoise's compressed static files) on a free port of
+127.0.0.1, signs the demo shopper in, puts a product in the cart and the wishlist, and runs
+Lighthouse (tools/lighthouse, npm) with Debian's Chromium on the home, category, product, cart and
+wishlist pages, with the mobile preset (Lighthouse's default) and the desktop one. Prints a table
+and writes it to bench/results/lighthouse.md; the full reports go to data/lighthouse/reports/.
+Only the server started here is stopped, by its process group.
+
+    make lighthouse
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data" / "lighthouse"
+REPORTS = DATA_DIR / "reports"
+RESULT = ROOT / "bench" / "results" / "lighthouse.md"
+LIGHTHOUSE = ROOT / "tools" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
+CATEGORIES = ("performance", "accessibility", "best-practices")
+PRESETS = ("mobile", "desktop")
+SHOPPER = ("shopper@haat.test", "haat-shopper-2026")  # accounts/demo.py (published demo account)
+TARGET = 98
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def seed(env: dict[str, str]) -> None:
+    """The demo catalogue, once (seed_demo refuses production mode, so it runs before)."""
+    manage("migrate", "--noinput", "-v0", env=env)
+    manage("seed_demo", "--no-progress", env=env)
+    manage("product_image_variants", env=env)
+
+
+def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    log = (DATA_DIR / "server.log").open("wb")
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "prod-local"],  # noqa: S607
+        cwd=ROOT,
+        env={**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stopped below, and nothing else
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped; see {DATA_DIR / 'server.log'}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop_server(server)
+    raise SystemExit("the server did not answer within 180 s")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def signed_in_shopper(base: str) -> tuple[str, str, str]:
+    """The shopper's session cookie, with one product in the cart and the wishlist; also the
+    paths of a category page and a product page."""
+    with httpx.Client(base_url=base, timeout=20) as client:
+        home = client.get("/").text
+        category = re.search(r'href="(/c/[^"]+/)"', home)
+        product = re.search(r'href="(/p/[^"]+/)"', home)
+        assert category and product, "the home page lists no category or product"
+        form = client.get("/account/sign-in/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+        assert token, "no CSRF token on the sign-in page"
+        signed_in = client.post(
+            "/account/sign-in/",
+            data={
+                "csrfmiddlewaretoken": token.group(1),
+                "username": SHOPPER[0],
+                "password": SHOPPER[1],
+            },
+            headers={"Referer": f"{base}/account/sign-in/"},
+        )
+        assert signed_in.status_code == 302, f"sign-in failed ({signed_in.status_code})"
+        page = client.get(product.group(1)).text
+        product_id = re.search(r'data-product-id="(\d+)"', page)
+        assert product_id
+        headers = {"X-CSRFToken": client.cookies["csrftoken"], "Referer": base + "/"}
+        state = client.get("/api/state").json()
+        if not state["cart"]:
+            payload = {"product_id": int(product_id.group(1)), "quantity": 1}
+            client.post("/api/cart/lines", json=payload, headers=headers).raise_for_status()
+        if not state["wishlist"]:
+            payload = {"product_id": int(product_id.group(1))}
+            client.post("/api/wishlist/toggle", json=payload, headers=headers).raise_for_status()
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    return cookie, category.group(1), product.group(1)
+
+
+def lighthouse(url: str, preset: str, name: str, cookie: str | None) -> dict[str, int]:
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    report = REPORTS / f"{name}-{preset}.json"
+    command = [
+        str(LIGHTHOUSE),
+        url,
+        "--quiet",
+        "--output=json",
+        f"--output-path={report}",
+        f"--only-categories={','.join(CATEGORIES)}",
+        "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+    ]
+    if preset == "desktop":
+        command.append("--preset=desktop")
+    if cookie:
+        command.append(f"--extra-headers={json.dumps({'Cookie': cookie})}")
+    subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": CHROME}, timeout=240)
+    data = json.loads(report.read_text())
+    return {
+        category: round(100 * (data["categories"][category]["score"] or 0))
+        for category in CATEGORIES
+    }
+
+
+def table(scores: dict[tuple[str, str], dict[str, int]], paths: dict[str, str]) -> str:
+    lines = [
+        "| Page | Path | Preset | Performance | Accessibility | Best practices |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for (name, preset), values in scores.items():
+        cells = [str(values[c]) + ("" if values[c] >= TARGET else " ✗") for c in CATEGORIES]
+        lines.append(f"| {name} | `{paths[name]}` | {preset} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", default="home,category,product,cart,wishlist")
+    parser.add_argument("--presets", default=",".join(PRESETS))
+    args = parser.parse_args()
+    if not LIGHTHOUSE.exists():
+        raise SystemExit(
+            "Lighthouse is not installed: run make lighthouse (npm ci in tools/lighthouse)"
+        )
+    if not shutil.which(CHROME) and not Path(CHROME).exists():
+        raise SystemExit(f"Chromium not found at {CHROME} (apt-get install chromium)")
+    dropped = {"DATABASE_URL", "REDIS_URL", "HAAT_ENV", "DJANGO_DEBUG"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env["HAAT_DATA_DIR"] = str(DATA_DIR)
+    seed(env)
+    prod = {
+        **env,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(port, prod)
+    try:
+        cookie, category, product = signed_in_shopper(base)
+        paths = {
+            "home": "/",
+            "category": category,
+            "product": product,
+            "cart": "/cart/",
+            "wishlist": "/wishlist/",
+        }
+        signed_in_pages = {"cart", "wishlist"}
+        scores: dict[tuple[str, str], dict[str, int]] = {}
+        for name in args.pages.split(","):
+            for preset in args.presets.split(","):
+                page_cookie = cookie if name in signed_in_pages else None
+                scores[(name, preset)] = lighthouse(base + paths[name], preset, name, page_cookie)
+                print(name, preset, scores[(name, preset)], flush=True)
+    finally:
+        stop_server(server)
+    result = table(scores, paths)
+    version = subprocess.run(
+        [str(LIGHTHOUSE), "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    chromium = subprocess.run([CHROME, "--version"], capture_output=True, text=True).stdout
+    RESULT.write_text(
+        "# Lighthouse scores\n\n"
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make lighthouse` (scripts/lighthouse.py): "
+        f"Lighthouse {version}, {chromium.strip().splitlines()[0] if chromium else 'Chromium'}, "
+        "headless, against `make prod-local` (DEBUG off, whitenoise) on 127.0.0.1 with the demo "
+        "catalogue; cart and wishlist signed in as the demo shopper. Mobile is Lighthouse's "
+        "default (emulated phone, simulated slow 4G and 4x CPU slowdown), desktop is "
+        f"`--preset=desktop`. Target: {TARGET} or more in each (✗ marks a miss).\n\n"
+        f"{result}\n",
+        encoding="utf-8",
+    )
+    print(result)
+    print(f"\nwritten to {RESULT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
