@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below whitenoise (its files come compressed) and above whatever writes a page's body.
+    "haat.middleware.PageGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: the language comes from the shopper's cookie, else from
     # Accept-Language (URLs carry no language prefix).

@@ -27,8 +27,17 @@
   // t("key", {n: 2}) fills in {n}; a [one, other] pair is chosen by n.
   var strings = {};
   try { strings = JSON.parse(document.getElementById("haat-strings").textContent); } catch (e) { /* keys show */ }
-  var numbers = window.Intl ? new Intl.NumberFormat(document.documentElement.lang || "en") : null;
-  function num(value) { return numbers ? numbers.format(value) : String(value); }
+  // Intl is made on first need only: its first use costs tens of milliseconds, and counts
+  // under 1,000 need just the language's digits (from the server, which writes them the same).
+  var formats = {};
+  function numberFormat(fraction) {
+    return formats[fraction] || (formats[fraction] = new Intl.NumberFormat(document.documentElement.lang || "en", { minimumFractionDigits: fraction, maximumFractionDigits: fraction }));
+  }
+  function num(value) {
+    var digits = strings.digits;
+    if (digits && value >= 0 && value < 1000 && value % 1 === 0) return String(value).replace(/\d/g, function (d) { return digits[d]; });
+    return window.Intl ? numberFormat(0).format(value) : String(value);
+  }
   function t(key, values) {
     var text = strings[key] || key;
     values = values || {};
@@ -47,10 +56,7 @@
     var negative = minor < 0;
     minor = Math.abs(minor);
     var rest = minor % scale;
-    var text = new Intl.NumberFormat(document.documentElement.lang || "en", {
-      minimumFractionDigits: rest ? exponent : 0,
-      maximumFractionDigits: exponent
-    }).format(minor / scale);
+    var text = numberFormat(rest ? exponent : 0).format(minor / scale);
     return (negative ? "-" : "") + symbol + " " + text;
   }
 
@@ -461,7 +467,11 @@
     input.value = quantity;
     $('[data-step="-1"]', line).disabled = !available || quantity <= 1;
     $('[data-step="1"]', line).disabled = !available || quantity >= max;
-    $("[data-line-total]", line).textContent = money(quantity * parseInt(line.dataset.unitPrice, 10));
+    // The server drew the total for the page's quantity: only a changed one is redrawn.
+    if (String(quantity) !== (line.dataset.totalFor || line.dataset.quantity)) {
+      $("[data-line-total]", line).textContent = money(quantity * parseInt(line.dataset.unitPrice, 10));
+    }
+    line.dataset.totalFor = quantity;
   }
 
   // The cart's delivery estimate for the selected lines, from the zone's fee and free-from
@@ -487,13 +497,18 @@
       count += quantity;
       total += quantity * parseInt(line.dataset.unitPrice, 10);
     });
-    $("[data-selected-count]", root).textContent = num(count);
-    $("[data-selected-subtotal]", root).textContent = money(total);
-    var fee = deliveryEstimate(root, total);
-    var delivery = $("[data-selected-delivery]", root);
-    if (delivery) delivery.textContent = fee ? money(fee) : t("free");
-    $("[data-selected-total]", root).textContent = money(total + fee);
-    $("[data-selected-lines]", root).textContent = num(chosen);
+    // The server drew the summary for data-summary's selection: only another one is redrawn.
+    var key = count + " " + total + " " + chosen;
+    if (key !== root.dataset.summary) {
+      root.dataset.summary = key;
+      $("[data-selected-count]", root).textContent = num(count);
+      $("[data-selected-subtotal]", root).textContent = money(total);
+      var fee = deliveryEstimate(root, total);
+      var delivery = $("[data-selected-delivery]", root);
+      if (delivery) delivery.textContent = fee ? money(fee) : t("free");
+      $("[data-selected-total]", root).textContent = money(total + fee);
+      $("[data-selected-lines]", root).textContent = num(chosen);
+    }
     $("[data-proceed]", root).disabled = chosen === 0;
     var deleteSelected = $("[data-delete-selected]", root);
     if (deleteSelected) deleteSelected.disabled = chosen === 0;
