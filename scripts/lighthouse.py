@@ -144,9 +144,24 @@ def signed_in_shopper(base: str, password: str) -> tuple[str, str, str]:
     return cookie, category.group(1), product.group(1)
 
 
-def lighthouse(url: str, preset: str, name: str, cookie: str | None) -> dict[str, int]:
+def lighthouse(url: str, preset: str, name: str, cookie: str | None, runs: int) -> dict[str, int]:
+    """The scores of the run with the median performance score (Lighthouse's own advice: its
+    performance score varies from run to run with the machine's load); ``benchmark`` is
+    Lighthouse's measure of this machine's speed during that run."""
+    results = sorted(
+        (lighthouse_once(url, preset, f"{name}-{preset}-{run}", cookie) for run in range(runs)),
+        key=lambda scores: scores["performance"],
+    )
+    median = results[len(results) // 2]
+    shutil.copy(
+        REPORTS / f"{name}-{preset}-{median['run']}.json", REPORTS / f"{name}-{preset}.json"
+    )
+    return median
+
+
+def lighthouse_once(url: str, preset: str, name: str, cookie: str | None) -> dict[str, int]:
     REPORTS.mkdir(parents=True, exist_ok=True)
-    report = REPORTS / f"{name}-{preset}.json"
+    report = REPORTS / f"{name}.json"
     command = [
         str(LIGHTHOUSE),
         url,
@@ -160,21 +175,31 @@ def lighthouse(url: str, preset: str, name: str, cookie: str | None) -> dict[str
         command.append("--preset=desktop")
     if cookie:
         command.append(f"--extra-headers={json.dumps({'Cookie': cookie})}")
-    subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": CHROME}, timeout=240)
+    for attempt in range(3):  # a run under load sometimes loses its trace (NO_NAVSTART)
+        done = subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROME}, timeout=240)
+        if done.returncode == 0:
+            break
+        print(f"{name}: Lighthouse failed (attempt {attempt + 1} of 3)", flush=True)
+    else:
+        raise SystemExit(f"Lighthouse failed three times on {url}")
     data = json.loads(report.read_text())
-    return {
+    scores = {
         category: round(100 * (data["categories"][category]["score"] or 0))
         for category in CATEGORIES
     }
+    scores["benchmark"] = round(data["environment"]["benchmarkIndex"])
+    scores["run"] = int(name.rsplit("-", 1)[1])
+    return scores
 
 
 def table(scores: dict[tuple[str, str], dict[str, int]], paths: dict[str, str]) -> str:
     lines = [
-        "| Page | Path | Preset | Performance | Accessibility | Best practices |",
-        "|---|---|---|---:|---:|---:|",
+        "| Page | Path | Preset | Performance | Accessibility | Best practices | Benchmark index |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
     for (name, preset), values in scores.items():
         cells = [str(values[c]) + ("" if values[c] >= TARGET else " ✗") for c in CATEGORIES]
+        cells.append(str(values["benchmark"]))
         lines.append(f"| {name} | `{paths[name]}` | {preset} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -183,6 +208,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", default="home,category,product,cart,wishlist")
     parser.add_argument("--presets", default=",".join(PRESETS))
+    parser.add_argument("--runs", type=int, default=3, help="runs per page and preset (median)")
     args = parser.parse_args()
     if not LIGHTHOUSE.exists():
         raise SystemExit(
@@ -217,7 +243,9 @@ def main() -> None:
         for name in args.pages.split(","):
             for preset in args.presets.split(","):
                 page_cookie = cookie if name in signed_in_pages else None
-                scores[(name, preset)] = lighthouse(base + paths[name], preset, name, page_cookie)
+                scores[(name, preset)] = lighthouse(
+                    base + paths[name], preset, name, page_cookie, args.runs
+                )
                 print(name, preset, scores[(name, preset)], flush=True)
     finally:
         stop_server(server)
@@ -233,7 +261,11 @@ def main() -> None:
         "headless, against `make prod-local` (DEBUG off, whitenoise) on 127.0.0.1 with the demo "
         "catalogue; cart and wishlist signed in as a shopper with one product in each. Mobile is Lighthouse's "
         "default (emulated phone, simulated slow 4G and 4x CPU slowdown), desktop is "
-        f"`--preset=desktop`. Target: {TARGET} or more in each (✗ marks a miss).\n\n"
+        f"`--preset=desktop`. Each row is the run with the median performance score of "
+        f"{args.runs}. Target: {TARGET} or more in each (✗ marks a miss). The benchmark index is "
+        "Lighthouse's measure of the machine's CPU speed during the run (a quiet desktop "
+        "scores 1,500 to 2,500; a shared, loaded machine far less, and its performance scores "
+        "drop with it: long tasks are timed by the wall clock).\n\n"
         f"{result}\n",
         encoding="utf-8",
     )
