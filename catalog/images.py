@@ -85,9 +85,9 @@ def variants_render(
     """Draw and store every variant of the stored image ``original_name``; returns the
     original's width and height and the variants, narrowest first."""
     with storage.open(original_name, "rb") as stored:
-        original = Image.open(stored)
-        original.load()
-    original = ImageOps.exif_transpose(original)  # phone photos stand the way they were taken
+        opened = Image.open(stored)
+        opened.load()
+    original = ImageOps.exif_transpose(opened)  # phone photos stand the way they were taken
     width, height = original.size
     variants = []
     for target in widths_for(width):

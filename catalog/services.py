@@ -162,7 +162,7 @@ def product_image_variants_make(*, image_id: int) -> bool:
     image = ProductImage.objects.filter(pk=image_id).first()
     if image is None or not image.needs_variants:
         return False
-    name = image.image.name
+    name = str(image.image.name)
     try:
         width, height, variants = variants_render(name)
     except (OSError, ValueError, Image.DecompressionBombError):

@@ -21,7 +21,7 @@ def product_image_sources(image: ProductImage | str = "", url: str = "") -> Imag
     (catalog.images), or the original alone when it has none."""
     if isinstance(image, ProductImage) and image.image:
         return image_sources(
-            image.image.name,
+            str(image.image.name),
             width=image.width,
             height=image.height,
             variant_widths=image.variant_widths if image.variants_of == image.image.name else [],
