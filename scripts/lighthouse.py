@@ -84,7 +84,7 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: stopped below, and nothing else
     )
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 600  # a loaded machine: collectstatic compresses everything
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"the server stopped; see {DATA_DIR / 'server.log'}")
@@ -95,7 +95,7 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.5)
     stop_server(server)
-    raise SystemExit("the server did not answer within 180 s")
+    raise SystemExit("the server did not answer within 600 s")
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:

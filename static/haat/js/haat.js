@@ -34,9 +34,9 @@
     return formats[fraction] || (formats[fraction] = new Intl.NumberFormat(document.documentElement.lang || "en", { minimumFractionDigits: fraction, maximumFractionDigits: fraction }));
   }
   function num(value) {
-    var digits = strings.digits;
-    if (digits && value >= 0 && value < 1000 && value % 1 === 0) return String(value).replace(/\d/g, function (d) { return digits[d]; });
-    return window.Intl ? numberFormat(0).format(value) : String(value);
+    var text = String(value), digits = strings.digits;
+    if (digits && /^\d{1,3}$/.test(text)) return text.replace(/\d/g, function (d) { return digits[d]; });
+    return window.Intl ? numberFormat(0).format(value) : text;
   }
   function t(key, values) {
     var text = strings[key] || key;
