@@ -4,7 +4,8 @@ Seeds the demo catalogue into its own data directory (data/lighthouse, once), st
 `make prod-local` starts (DEBUG off, whitenoise's compressed static files) on a free port of
 127.0.0.1, signs the demo shopper in, puts a product in the cart and the wishlist, and runs
 Lighthouse (tools/lighthouse, npm) with Debian's Chromium on the home, category, product, cart and
-wishlist pages, with the mobile preset (Lighthouse's default) and the desktop one. Prints a table
+wishlist pages, with the mobile preset (Lighthouse's default) and the desktop one, through its Node API
+(tools/lighthouse/run.mjs) so the session cookie sits in the browser's jar. Prints a table
 and writes it to bench/results/lighthouse.md; the full reports go to data/lighthouse/reports/.
 Only the server started here is stopped, by its process group.
 
@@ -34,6 +35,7 @@ DATA_DIR = ROOT / "data" / "lighthouse"
 REPORTS = DATA_DIR / "reports"
 RESULT = ROOT / "bench" / "results" / "lighthouse.md"
 LIGHTHOUSE = ROOT / "tools" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+RUNNER = ROOT / "tools" / "lighthouse" / "run.mjs"  # Lighthouse's Node API, cookies in the jar
 CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 CATEGORIES = ("performance", "accessibility", "best-practices")
 PRESETS = ("mobile", "desktop")
@@ -108,7 +110,7 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
             server.wait()
 
 
-def signed_in_shopper(base: str, password: str) -> tuple[str, str, str]:
+def signed_in_shopper(base: str, password: str) -> tuple[list[dict[str, str]], str, str]:
     """The shopper's session cookie, with one product in the cart and the wishlist; also the
     paths of a category page and a product page."""
     with httpx.Client(base_url=base, timeout=20) as client:
@@ -140,11 +142,16 @@ def signed_in_shopper(base: str, password: str) -> tuple[str, str, str]:
         if not state["wishlist"]:
             payload = {"product_id": int(product_id.group(1))}
             client.post("/api/wishlist/toggle", json=payload, headers=headers).raise_for_status()
-        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        cookie = [
+            {"name": name, "value": value, "domain": "127.0.0.1", "path": "/"}
+            for name, value in client.cookies.items()
+        ]
     return cookie, category.group(1), product.group(1)
 
 
-def lighthouse(url: str, preset: str, name: str, cookie: str | None, runs: int) -> dict[str, int]:
+def lighthouse(
+    url: str, preset: str, name: str, cookie: list[dict[str, str]] | None, runs: int
+) -> dict[str, int]:
     """The scores of the run with the median performance score (Lighthouse's own advice: its
     performance score varies from run to run with the machine's load); ``benchmark`` is
     Lighthouse's measure of this machine's speed during that run."""
@@ -159,22 +166,14 @@ def lighthouse(url: str, preset: str, name: str, cookie: str | None, runs: int) 
     return median
 
 
-def lighthouse_once(url: str, preset: str, name: str, cookie: str | None) -> dict[str, int]:
+def lighthouse_once(
+    url: str, preset: str, name: str, cookie: list[dict[str, str]] | None
+) -> dict[str, int]:
     REPORTS.mkdir(parents=True, exist_ok=True)
     report = REPORTS / f"{name}.json"
-    command = [
-        str(LIGHTHOUSE),
-        url,
-        "--quiet",
-        "--output=json",
-        f"--output-path={report}",
-        f"--only-categories={','.join(CATEGORIES)}",
-        "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
-    ]
-    if preset == "desktop":
-        command.append("--preset=desktop")
+    command = ["node", str(RUNNER), url, preset, str(report)]
     if cookie:
-        command.append(f"--extra-headers={json.dumps({'Cookie': cookie})}")
+        command.append(json.dumps(cookie))
     for attempt in range(3):  # a run under load sometimes loses its trace (NO_NAVSTART)
         done = subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROME}, timeout=240)
         if done.returncode == 0:
