@@ -2,10 +2,10 @@
 
 Seeds the demo catalogue into its own data directory (data/lighthouse, once), starts the server
 `make prod-local` starts (DEBUG off, whitenoise's compressed static files) on a free port of
-127.0.0.1, signs the demo shopper in, puts a product in the cart and the wishlist, and runs
+127.0.0.1, signs a shopper of its own in, puts a product in the cart and the wishlist, and runs
 Lighthouse (tools/lighthouse, npm) with Debian's Chromium on the home, category, product, cart and
-wishlist pages, with the mobile preset (Lighthouse's default) and the desktop one, through its Node API
-(tools/lighthouse/run.mjs) so the session cookie sits in the browser's jar. Prints a table
+wishlist pages, with the mobile preset (Lighthouse's default) and the desktop one, through its
+Node API (tools/lighthouse/run.mjs) so the session cookie sits in the browser's jar. Prints a table
 and writes it to bench/results/lighthouse.md; the full reports go to data/lighthouse/reports/.
 Only the server started here is stopped, by its process group.
 
