@@ -31,13 +31,14 @@ PROD_LOCAL_ENV := SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COO
 	PAYMENT_GATEWAY=test ALLOW_TEST_PAYMENTS_IN_PRODUCTION=true EMAIL_BACKEND=console \
 	SILENCED_SYSTEM_CHECKS=security.W008,security.W012,security.W016,haat.E001,mail.E001
 
-.PHONY: help setup run port-free test lint prod prod-local seed bench clean
+.PHONY: help setup run port-free test lint prod prod-local seed bench lighthouse clean
 
 help:
 	@echo "make run    set up everything and serve the shop on http://$(HOST):$(PORT)"
 	@echo "make test   run the whole test suite (SQLite + PostgreSQL, browser, lint, types)"
 	@echo "make prod   run in production mode (granian, DEBUG off); needs SECRET_KEY, ALLOWED_HOSTS"
 	@echo "make prod-local  production mode on plain HTTP with test payments, to try it locally"
+	@echo "make lighthouse  Lighthouse scores (mobile, desktop) of the main pages in production mode"
 	@echo "make bench  benchmark in production mode on 127.0.0.1 (ARGS=--quick for a short run)"
 	@echo "make cluster       NODES=3 app nodes behind HAProxy on http://127.0.0.1:8080 (PostgreSQL, Redis)"
 	@echo "make test-cluster  the cluster tests: flash sale, node, Redis and worker failures, shared sessions"
@@ -56,6 +57,7 @@ setup: .venv/.synced
 seed: setup
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py seed_demo
+	@$(PY) manage.py product_image_variants
 
 # The port is checked first, so a taken port is said before anything is migrated or seeded.
 port-free:
@@ -86,6 +88,7 @@ beat: setup
 prod: setup port-free
 	@HAAT_ENV=production $(PY) manage.py check --deploy --fail-level WARNING
 	@HAAT_ENV=production $(PY) manage.py migrate --noinput -v0
+	@HAAT_ENV=production $(PY) manage.py product_image_variants
 	@HAAT_ENV=production $(PY) manage.py collectstatic --noinput -v0
 	@HAAT_ENV=production exec .venv/bin/granian --interface wsgi haat.wsgi:application \
 		--host $(HOST) --port $(PORT) --workers $(WEB_CONCURRENCY) --no-ws \
@@ -98,6 +101,12 @@ bench: setup
 	@$(PY) bench/floor.py $(ARGS)
 	@$(PY) bench/run.py $(ARGS)
 	@$(PY) bench/cluster_bench.py $(ARGS)
+
+# Lighthouse from npm (tools/lighthouse, pinned in its package-lock.json) with Debian's Chromium.
+lighthouse: setup
+	@scripts/test_prerequisites.sh chromium nodejs npm
+	@cd tools/lighthouse && { [ -x node_modules/.bin/lighthouse ] || npm ci --no-audit --no-fund --silent; }
+	@$(PY) scripts/lighthouse.py $(ARGS)
 
 clean:
 	rm -rf .venv .tools staticfiles

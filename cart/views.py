@@ -9,6 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,7 +20,7 @@ from catalog.models import Product
 from catalog.money import format_number, shop_currency
 from haat.errors import DomainError
 from haat.forms import form_product_id, form_product_ids, form_quantity
-from haat.http import is_htmx, safe_next_url, signed_in_user_id
+from haat.http import FRAGMENT_HEADER, safe_next_url, signed_in_user_id, wanted_fragment
 from haat.limits import rate_limit
 from orders.selectors import delivery_zone_choose
 
@@ -29,13 +30,16 @@ from orders.selectors import delivery_zone_choose
 def cart_page(request: HttpRequest) -> HttpResponse:
     user_id = signed_in_user_id(request)
     cart = selectors.cart_get(user_id=user_id)
-    template = "cart/cart.html#cart-body" if is_htmx(request) else "cart/cart.html"
+    fragment = wanted_fragment(request, ("cart-body",))
+    template = f"cart/cart.html#{fragment}" if fragment else "cart/cart.html"
     # An estimate for the zone of the shopper's last order (or the default one); checkout
     # works out the fee charged, for the zone chosen there.
     zone = delivery_zone_choose(user_id=user_id)
     fee = zone.fee_for(cart.subtotal_minor) if zone and cart.subtotal_minor else 0
     context = {"cart": cart, "currency": shop_currency(), "zone": zone, "delivery_fee_minor": fee}
-    return render(request, template, context)
+    response = render(request, template, context)
+    patch_vary_headers(response, [FRAGMENT_HEADER])  # the page and its part share the URL
+    return response
 
 
 @require_POST

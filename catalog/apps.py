@@ -18,6 +18,9 @@ class CatalogConfig(AppConfig):
         post_delete.connect(
             signals.image_changed, sender=ProductImage, dispatch_uid="haat-image-remove"
         )
+        post_save.connect(
+            signals.image_saved, sender=ProductImage, dispatch_uid="haat-image-variants"
+        )
         post_delete.connect(
             signals.product_deleted, sender=Product, dispatch_uid="haat-product-remove"
         )

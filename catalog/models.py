@@ -93,12 +93,23 @@ class ProductImage(models.Model):
     image = models.ImageField(upload_to="products/")
     alt_text = models.CharField(max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # Filled in when the image is saved (catalog.services.product_image_variants_make): the
+    # original's size, and the widths of the WebP and JPEG copies drawn from it (catalog.images).
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    variant_widths = models.JSONField(default=list, blank=True, editable=False)
+    variants_of = models.CharField(max_length=255, blank=True, editable=False)
 
     class Meta:
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
         return self.alt_text or self.image.name or ""
+
+    @property
+    def needs_variants(self) -> bool:
+        """No copies yet, or they were drawn from a file since replaced."""
+        return bool(self.image.name) and self.variants_of != self.image.name
 
 
 class StockMovement(models.Model):

@@ -13,8 +13,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from PIL import Image
 
-from catalog.models import Product, StockMovement
+from catalog.images import variants_render
+from catalog.models import Product, ProductImage, StockMovement
 from catalog.selectors import ledger_mismatches
 from catalog.signals import stock_back
 from haat.errors import InvalidQuantity, ProductNotFound
@@ -157,3 +159,27 @@ def store_reconcile() -> dict[str, int]:
         log.error("Stock does not match the ledger for products %s", mismatched[:50])
     report["ledger_mismatches"] = len(mismatched)
     return report
+
+
+def product_image_variants_make(*, image_id: int) -> bool:
+    """Draw the WebP and JPEG copies of a product image at the widths pages use
+    (catalog.images) and record them on the row. Runs when an image is saved and from
+    ``manage.py product_image_variants`` for images saved before; returns whether it drew any.
+    A file Pillow cannot read keeps its original only (pages then show that)."""
+    image = ProductImage.objects.filter(pk=image_id).first()
+    if image is None or not image.needs_variants:
+        return False
+    name = str(image.image.name)
+    try:
+        width, height, variants = variants_render(name)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        log.warning("Product image %s (%s): no variants, Pillow cannot read it", image_id, name)
+        return False
+    # update(): the row's other fields stay as saved, and no save signal draws them again.
+    ProductImage.objects.filter(pk=image_id, image=name).update(
+        width=width,
+        height=height,
+        variant_widths=[variant.width for variant in variants],
+        variants_of=name,
+    )
+    return True

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from catalog import cached
 from catalog.models import Category, Product, ProductImage
+from catalog.services import product_image_variants_make
 from haat.store import get_store
 
 # Sent after the commit of a stock change through the ledger that took a product from no stock
@@ -38,6 +39,15 @@ def image_changed(sender: Any, instance: ProductImage, **kwargs: Any) -> None:
 
 def category_changed(sender: Any, instance: Category, **kwargs: Any) -> None:
     cached.categories_changed()
+
+
+def image_saved(sender: Any, instance: ProductImage, **kwargs: Any) -> None:
+    """A new or replaced picture gets its sized copies now, not when a page first shows it."""
+    if kwargs.get("raw") or not instance.needs_variants:
+        return
+    if product_image_variants_make(image_id=instance.pk):
+        # The row now says what was drawn; a later save of this object must not undo it.
+        instance.refresh_from_db(fields=["width", "height", "variant_widths", "variants_of"])
 
 
 def product_deleted(sender: Any, instance: Product, **kwargs: Any) -> None:

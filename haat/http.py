@@ -15,8 +15,14 @@ def signed_in_user_id(request: HttpRequest) -> int:
     return int(request.user.pk)
 
 
-def is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
+# The page's script asks for one part of a page (a template partial) to swap in by name.
+FRAGMENT_HEADER = "X-Haat-Fragment"
+
+
+def wanted_fragment(request: HttpRequest, allowed: tuple[str, ...]) -> str | None:
+    """The partial the request names in ``X-Haat-Fragment``, if the view offers it."""
+    name = request.headers.get(FRAGMENT_HEADER, "")
+    return name if name in allowed else None
 
 
 def safe_next_url(request: HttpRequest, fallback: str) -> str:

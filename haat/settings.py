@@ -94,7 +94,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "django_htmx",
     "ninja",  # serves its bundled Swagger UI at /api/docs (no CDN)
     "accounts",
     "catalog",
@@ -112,6 +111,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below whitenoise (its files come compressed) and above whatever writes a page's body.
+    "haat.middleware.PageGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: the language comes from the shopper's cookie, else from
     # Accept-Language (URLs carry no language prefix).
@@ -125,7 +126,6 @@ MIDDLEWARE = [
     # After every sign-in: a signed-in shopper's saved language wins over the browser's.
     "accounts.middleware.AccountLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "haat.limits.RateLimitMiddleware",
     # Last, as django-axes asks: turns a sign-in lockout into its 429 answer.
     "axes.middleware.AxesMiddleware",

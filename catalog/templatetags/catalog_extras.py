@@ -9,9 +9,11 @@ from django.utils.translation import get_language
 
 from catalog import cached
 from catalog.availability import Availability, availability_of
-from catalog.models import Product
+from catalog.images import SLOT_SIZES, ImageSources, image_sources, line_image_sources
+from catalog.models import Product, ProductImage
 
 CARD_TEMPLATE = "catalog/_product_card.html"
+IMAGE_TEMPLATE = "catalog/includes/product_image.html"
 
 register = template.Library()
 
@@ -22,14 +24,20 @@ def availability_filter(product: Product) -> Availability:
 
 
 @register.simple_tag(takes_context=True)
-def product_cards(context: Context, products: Iterable[Product]) -> str:
-    """``{% product_cards page.object_list %}``: each product's card (catalog/_product_card.html),
-    as the include would render it, kept in the shared cache. A card's key holds everything it
-    shows that can change: the product's version (``updated_at``), its price, list price and
-    availability (read live by the listing's query), the language and the card's markup."""
-    template = context.template.engine.get_template(CARD_TEMPLATE)  # type: ignore[union-attr]
+def product_cards(context: Context, products: Iterable[Product], eager_first: int = 0) -> str:
+    """``{% product_cards page.object_list eager_first=4 %}``: each product's card
+    (catalog/_product_card.html), as the include would render it, kept in the shared cache. A
+    card's key holds everything it shows that can change: the product's version
+    (``updated_at``), its price, list price and availability (read live by the listing's query),
+    the language, the heading level, whether its image loads at once (the first ``eager_first``,
+    above the fold) and the markup of the card and its image."""
+    engine = context.template.engine  # type: ignore[union-attr]
+    template = engine.get_template(CARD_TEMPLATE)
     language = get_language()
-    markup = cached.source_version(template.source)
+    heading = context.get("card_heading", "")
+    markup = cached.source_version(template.source + engine.get_template(IMAGE_TEMPLATE).source)
+    items = list(products)
+    eager = {product.pk for product in items[:eager_first]}
 
     def key(product: Product) -> str:
         availability = availability_of(stock=product.stock, is_published=product.is_published)
@@ -43,14 +51,38 @@ def product_cards(context: Context, products: Iterable[Product]) -> str:
                 product.list_price_minor,
                 shown_stock,
                 language,
+                heading,
+                product.pk in eager,
                 markup,
             )
         )
 
     def render(product: Product) -> str:
-        with context.push(product=product):
+        with context.push(product=product, eager=product.pk in eager):
             return template.render(context)
 
-    items = list(products)
     cards = cached.cached_many({product: key(product) for product in items}, render)
     return mark_safe("".join(cards[product] for product in items))  # noqa: S308 (rendered above)
+
+
+@register.simple_tag
+def product_image_sources(image: ProductImage | str = "", url: str = "") -> ImageSources | None:
+    """``{% product_image_sources image=image as sources %}`` (a ProductImage) or ``url=...``
+    (a line's image URL, as the cart and wishlist have it): the srcsets of its variants
+    (catalog.images), or the original alone when it has none."""
+    if isinstance(image, ProductImage) and image.image:
+        return image_sources(
+            str(image.image.name),
+            width=image.width,
+            height=image.height,
+            variant_widths=image.variant_widths if image.variants_of == image.image.name else [],
+        )
+    if not url:
+        return None
+    return line_image_sources(url)
+
+
+@register.simple_tag
+def slot_sizes(slot: str) -> str:
+    """The ``sizes`` attribute for an image slot (catalog.images.SLOT_SIZES)."""
+    return SLOT_SIZES[slot]

@@ -8,7 +8,7 @@ request the script is still about to send, or a last one still under way, cannot
 and fails with the last state seen after ``timeout`` seconds.
 
 The page fixture (tests/browser/conftest.py) installs ``REQUEST_TRACKER`` in every page: it
-counts the page's fetch() and XMLHttpRequest (htmx) requests in flight.
+counts the page's fetch() and XMLHttpRequest requests in flight.
 """
 
 from __future__ import annotations

@@ -27,8 +27,17 @@
   // t("key", {n: 2}) fills in {n}; a [one, other] pair is chosen by n.
   var strings = {};
   try { strings = JSON.parse(document.getElementById("haat-strings").textContent); } catch (e) { /* keys show */ }
-  var numbers = window.Intl ? new Intl.NumberFormat(document.documentElement.lang || "en") : null;
-  function num(value) { return numbers ? numbers.format(value) : String(value); }
+  // Intl is made on first need only: its first use costs tens of milliseconds, and counts
+  // under 1,000 need just the language's digits (from the server, which writes them the same).
+  var formats = {};
+  function numberFormat(fraction) {
+    return formats[fraction] || (formats[fraction] = new Intl.NumberFormat(document.documentElement.lang || "en", { minimumFractionDigits: fraction, maximumFractionDigits: fraction }));
+  }
+  function num(value) {
+    var text = String(value), digits = strings.digits;
+    if (digits && /^\d{1,3}$/.test(text)) return text.replace(/\d/g, function (d) { return digits[d]; });
+    return window.Intl ? numberFormat(0).format(value) : text;
+  }
   function t(key, values) {
     var text = strings[key] || key;
     values = values || {};
@@ -47,10 +56,7 @@
     var negative = minor < 0;
     minor = Math.abs(minor);
     var rest = minor % scale;
-    var text = new Intl.NumberFormat(document.documentElement.lang || "en", {
-      minimumFractionDigits: rest ? exponent : 0,
-      maximumFractionDigits: exponent
-    }).format(minor / scale);
+    var text = numberFormat(rest ? exponent : 0).format(minor / scale);
     return (negative ? "-" : "") + symbol + " " + text;
   }
 
@@ -475,7 +481,11 @@
     input.value = quantity;
     $('[data-step="-1"]', line).disabled = !available || quantity <= 1;
     $('[data-step="1"]', line).disabled = !available || quantity >= max;
-    $("[data-line-total]", line).textContent = money(quantity * parseInt(line.dataset.unitPrice, 10));
+    // The server drew the total for the page's quantity: only a changed one is redrawn.
+    if (String(quantity) !== (line.dataset.totalFor || line.dataset.quantity)) {
+      $("[data-line-total]", line).textContent = money(quantity * parseInt(line.dataset.unitPrice, 10));
+    }
+    line.dataset.totalFor = quantity;
   }
 
   // The cart's delivery estimate for the selected lines, from the zone's fee and free-from
@@ -501,13 +511,18 @@
       count += quantity;
       total += quantity * parseInt(line.dataset.unitPrice, 10);
     });
-    $("[data-selected-count]", root).textContent = num(count);
-    $("[data-selected-subtotal]", root).textContent = money(total);
-    var fee = deliveryEstimate(root, total);
-    var delivery = $("[data-selected-delivery]", root);
-    if (delivery) delivery.textContent = fee ? money(fee) : t("free");
-    $("[data-selected-total]", root).textContent = money(total + fee);
-    $("[data-selected-lines]", root).textContent = num(chosen);
+    // The server drew the summary for data-summary's selection: only another one is redrawn.
+    var key = count + " " + total + " " + chosen;
+    if (key !== root.dataset.summary) {
+      root.dataset.summary = key;
+      $("[data-selected-count]", root).textContent = num(count);
+      $("[data-selected-subtotal]", root).textContent = money(total);
+      var fee = deliveryEstimate(root, total);
+      var delivery = $("[data-selected-delivery]", root);
+      if (delivery) delivery.textContent = fee ? money(fee) : t("free");
+      $("[data-selected-total]", root).textContent = money(total + fee);
+      $("[data-selected-lines]", root).textContent = num(chosen);
+    }
     $("[data-proceed]", root).disabled = chosen === 0;
     var deleteSelected = $("[data-delete-selected]", root);
     if (deleteSelected) deleteSelected.disabled = chosen === 0;
@@ -565,10 +580,23 @@
     });
   }
 
+  // The cart as the server has it now: the page's own HTML for #cart-body (cart/views.py
+  // answers X-Haat-Fragment with that part alone) replaces the one shown.
   function refreshCartBody() {
     var root = $("[data-cart-page]");
-    if (root && window.htmx) window.htmx.trigger(root, "haat:cart-refresh");
-    else if (root) window.location.reload();
+    if (!root) return;
+    fetch(location.pathname, { credentials: "same-origin", headers: { "X-Haat-Fragment": "cart-body" } })
+      .then(function (response) { if (!response.ok) throw response; return response.text(); })
+      .then(function (html) {
+        var box = document.createElement("div");
+        box.innerHTML = html;
+        var fresh = $("[data-cart-page]", box);
+        var current = $("[data-cart-page]");
+        if (!fresh || !current) throw box;
+        current.replaceWith(fresh);
+        initCartPage(fresh);
+      })
+      .catch(function () { location.reload(); });
   }
 
   function confirmDialog(title, lines, confirmLabel) {
@@ -843,8 +871,14 @@
     var gallery = thumb.closest("[data-gallery]");
     var main = $("[data-gallery-main]", gallery);
     if (!main) return;
-    main.src = thumb.dataset.src;
-    main.alt = thumb.dataset.alt;
+    // The main <picture>'s WebP source and JPEG fallback both switch, at the main slot's sizes.
+    var source = $("[data-gallery-source]", gallery), d = thumb.dataset;
+    if (source) source.srcset = d.webpSrcset;
+    main.srcset = d.srcset;
+    main.src = d.src;
+    main.width = d.width;
+    main.height = d.height;
+    main.alt = d.alt;
     $all("[data-gallery-thumb]", gallery).forEach(function (t) {
       t.setAttribute("aria-pressed", t === thumb ? "true" : "false");
     });
@@ -874,11 +908,6 @@
     renderHearts();
     $all("[data-toasts] .toast").forEach(function (item) { setTimeout(function () { item.remove(); }, 4000); });
     if (signedIn) refreshState();
-  });
-
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var root = event.detail && event.detail.elt && event.detail.elt.closest ? $("[data-cart-page]") : null;
-    if (root) initCartPage(root);
   });
 
   if (channel) {
