@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from PIL import Image
 
+from catalog.events import stock_back
 from catalog.images import variants_render
 from catalog.models import Product, ProductImage, StockMovement
 from catalog.selectors import ledger_mismatches
-from catalog.signals import stock_back
 from haat.errors import InvalidQuantity, ProductNotFound
 from haat.store import get_store
 

@@ -10,17 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.dispatch import Signal
 from django.utils import timezone
 
 from catalog import cached
 from catalog.models import Category, Product, ProductImage
 from catalog.services import product_image_variants_make
 from haat.store import get_store
-
-# Sent after the commit of a stock change through the ledger that took a product from no stock
-# to some, with ``product_id``: the wishlist's back-in-stock alerts listen (an app above this one).
-stock_back = Signal()
 
 
 def product_saved(sender: Any, instance: Product, **kwargs: Any) -> None:

@@ -6,7 +6,7 @@ its own: the item is first put where it goes and only then taken from where it w
 refusal or a failure in between leaves it in both places, never in neither.
 
 Alerts: a shopper asks to be told when an out-of-stock item returns (``wishlist_alert_set``).
-When stock goes from none to some through the ledger, ``catalog.signals.stock_back`` fires
+When stock goes from none to some through the ledger, ``catalog.events.stock_back`` fires
 after commit and the restock job is queued (``back_in_stock_alerts_send``: on the worker when
 one runs, else in-process; the periodic sweep catches up on any left over). Each alert is
 claimed by one atomic wishlist update (wanted → sent) before its mail goes out, so running the
@@ -270,5 +270,5 @@ def _alert_message(
 
 
 def stock_back_received(sender: Any, *, product_id: int, **kwargs: Any) -> None:
-    """``catalog.signals.stock_back`` (after commit): queue the restock job for the product."""
+    """``catalog.events.stock_back`` (after commit): queue the restock job for the product."""
     enqueue("wishlist.services.back_in_stock_alerts_send", product_ids=[product_id])

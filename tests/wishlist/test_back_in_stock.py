@@ -7,9 +7,9 @@ import pytest
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from catalog.events import stock_back
 from catalog.models import StockMovement
 from catalog.services import stock_adjust
-from catalog.signals import stock_back
 from haat.errors import AlertNotNeeded, NotInWishlist, ProductUnavailable
 from wishlist import selectors, services
 
