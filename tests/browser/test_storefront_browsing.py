@@ -186,3 +186,32 @@ def test_phone_home_shows_products_on_the_first_screen(page, shelf, screenshot):
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the home page scrolls sideways by {overflow}px"
     screenshot(page, "home-phone-first-screen")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_long_listing_draws_its_later_cards_without_moving(
+    page, make_product, category, screenshot, width
+):
+    """Cards past the first row are laid out only when scrolled near (content-visibility): each
+    still shows its name, price and picture when reached, and the page keeps its height."""
+    for number in range(12):
+        product = make_product(name=f"Cotton Towel {number:02d}", stock=5, category=category)
+        image = ProductImage(product=product, position=0)
+        image.image.save(
+            f"{product.slug}.jpg", ContentFile(render_product_image(product.name, 0.1)), save=True
+        )
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(category.get_absolute_url())
+    cards = page.locator(".product-card")
+    expect(cards).to_have_count(12)
+    height_before = page.evaluate("document.documentElement.scrollHeight")
+    last = cards.last
+    last.scroll_into_view_if_needed()
+    expect(last).to_contain_text("Cotton Towel")
+    expect(last.locator("img")).to_have_js_property("complete", True)
+    assert last.locator("img").evaluate("image => image.naturalWidth") > 0
+    height_after = page.evaluate("document.documentElement.scrollHeight")
+    # The reserved size is an estimate: the page may settle by part of a row, never by rows.
+    assert abs(height_after - height_before) < 200, (height_before, height_after)
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, f"long-listing-{width}", full_page=True)
