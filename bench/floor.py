@@ -45,13 +45,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 from run import (  # noqa: E402  (bench/run.py: database, environment, helpers)
-    PY,
     RESULTS,
     Shopper,
     database,
     free_port,
     percentile,
-    run,
+    prepare_database,
     server_env,
     stop_server,
     table,
@@ -356,21 +355,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         f"{database_url.split('@')[-1]}; cache {'Redis' if args.redis else 'database'}",
         flush=True,
     )
-    run([PY, "manage.py", "migrate", "--noinput", "-v0"], env)
-    run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env)
-    run(
-        [
-            PY,
-            "manage.py",
-            "seed_demo",
-            "--images-per-product",
-            "0",
-            "--no-progress",
-            "--no-accounts",
-        ],
-        dict(env, HAAT_ENV="development"),
-    )
-    setup = json.loads(run([PY, "bench/prepare.py", "750", "10"], env))
+    setup = prepare_database(env, shoppers=750, flash_units=10)
     eps = endpoints(setup)
     groups = pools(setup)
     servers: list[Server] = []

@@ -144,6 +144,27 @@ def run(args: list[str], env: dict[str, str]) -> str:
     return result.stdout
 
 
+def prepare_database(env: dict[str, str], shoppers: int, flash_units: int) -> dict[str, Any]:
+    """Migrations, static files, the demo catalogue (no images, no demo accounts) and the
+    benchmark's shoppers (bench/prepare.py), in the benchmark's database; returns its set-up."""
+    run([PY, "manage.py", "migrate", "--noinput", "-v0"], env)
+    run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env)
+    run(
+        [
+            PY,
+            "manage.py",
+            "seed_demo",
+            "--images-per-product",
+            "0",
+            "--no-progress",
+            "--no-accounts",
+        ],
+        # seed_demo refuses production mode; the demo catalogue goes into the same database.
+        dict(env, HAAT_ENV="development"),
+    )
+    return json.loads(run([PY, "bench/prepare.py", str(shoppers), str(flash_units)], env))
+
+
 def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -544,24 +565,7 @@ def main() -> None:
     print(f"Haat benchmark on {os.cpu_count()} cores; PostgreSQL at {database_url.split('@')[-1]}")
     print("Setting up: migrations, demo catalogue, shoppers...", flush=True)
     run([PY, "manage.py", "check", "--deploy", "--fail-level", "ERROR"], env)
-    run([PY, "manage.py", "migrate", "--noinput", "-v0"], env)
-    run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], env)
-    run(
-        [
-            PY,
-            "manage.py",
-            "seed_demo",
-            "--images-per-product",
-            "0",
-            "--no-progress",
-            "--no-accounts",
-        ],
-        # seed_demo refuses production mode; the demo catalogue goes into the same database.
-        dict(env, HAAT_ENV="development"),
-    )
-    setup = json.loads(
-        run([PY, "bench/prepare.py", str(shoppers_needed), str(args.flash_units)], env)
-    )
+    setup = prepare_database(env, shoppers_needed, args.flash_units)
     port = free_port()
     server = start_server(env, port, args.workers, args.threads)
     base = f"http://127.0.0.1:{port}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -18,6 +20,19 @@ from haat.forms import form_product_id
 from haat.http import safe_next_url, signed_in_user_id
 from haat.limits import rate_limit
 from wishlist import selectors, services
+
+
+def _act(
+    request: HttpRequest, action: Callable[[], object], *, done: str, then: str
+) -> HttpResponse:
+    """A plain form's action: run it, say it was done or why it was refused, go to ``then``."""
+    try:
+        action()
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, done)
+    return redirect(then)
 
 
 @require_GET
@@ -53,26 +68,26 @@ def wishlist_toggle(request: HttpRequest) -> HttpResponse:
 @login_required
 @rate_limit("cart_write")
 def wishlist_remove(request: HttpRequest, product_id: int) -> HttpResponse:
-    try:
-        services.wishlist_remove(user_id=signed_in_user_id(request), product_id=product_id)
-    except DomainError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, _("Removed from your wishlist."))
-    return redirect("wishlist:page")
+    return _act(
+        request,
+        lambda: services.wishlist_remove(user_id=signed_in_user_id(request), product_id=product_id),
+        done=_("Removed from your wishlist."),
+        then="wishlist:page",
+    )
 
 
 @require_POST
 @login_required
 @rate_limit("cart_write")
 def wishlist_move_to_cart(request: HttpRequest, product_id: int) -> HttpResponse:
-    try:
-        services.wishlist_move_to_cart(user_id=signed_in_user_id(request), product_id=product_id)
-    except DomainError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, _("Moved to your cart."))
-    return redirect("wishlist:page")
+    return _act(
+        request,
+        lambda: services.wishlist_move_to_cart(
+            user_id=signed_in_user_id(request), product_id=product_id
+        ),
+        done=_("Moved to your cart."),
+        then="wishlist:page",
+    )
 
 
 @require_POST
@@ -80,13 +95,14 @@ def wishlist_move_to_cart(request: HttpRequest, product_id: int) -> HttpResponse
 @rate_limit("cart_write")
 def wishlist_save_from_cart(request: HttpRequest, product_id: int) -> HttpResponse:
     """Save for later, from a cart line."""
-    try:
-        services.wishlist_save_from_cart(user_id=signed_in_user_id(request), product_id=product_id)
-    except DomainError as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, _("Moved to your wishlist."))
-    return redirect("cart:page")
+    return _act(
+        request,
+        lambda: services.wishlist_save_from_cart(
+            user_id=signed_in_user_id(request), product_id=product_id
+        ),
+        done=_("Moved to your wishlist."),
+        then="cart:page",
+    )
 
 
 @require_POST
