@@ -10,8 +10,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any, cast
 
-from clerk_backend_api.security import authenticate_request
-from clerk_backend_api.security.types import AuthenticateRequestOptions
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -36,6 +34,11 @@ class ClerkVerdict:
 
 def verify_request(request: HttpRequest) -> ClerkVerdict:
     """Who does this request's Clerk session token (``__session`` cookie or Bearer) say it is?"""
+    # Imported when Clerk is first used: the SDK costs a quarter of a second at every process
+    # start, and most shops run without Clerk.
+    from clerk_backend_api.security import authenticate_request
+    from clerk_backend_api.security.types import AuthenticateRequestOptions
+
     state = authenticate_request(
         request,
         AuthenticateRequestOptions(

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from svix.webhooks import Webhook, WebhookVerificationError
 
 from accounts.services import clerk_user_delete, clerk_user_upsert
 
@@ -25,6 +24,9 @@ def clerk_webhook(request: HttpRequest) -> HttpResponse:
         name: request.headers.get(name, "")
         for name in ("svix-id", "svix-timestamp", "svix-signature")
     }
+    # Imported here: svix costs half a second at start-up, in every process, for a rare request.
+    from svix.webhooks import Webhook, WebhookVerificationError
+
     try:
         Webhook(settings.CLERK_WEBHOOK_SECRET).verify(request.body, headers)
         event = json.loads(request.body)

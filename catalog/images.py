@@ -92,7 +92,10 @@ def variants_render(
     variants = []
     for target in widths_for(width):
         target_height = max(1, round(height * target / width))
-        resized = original.resize((target, target_height), Image.Resampling.LANCZOS)
+        if target == width:  # the original's own width: resizing would redraw the same picture
+            resized = original
+        else:
+            resized = original.resize((target, target_height), Image.Resampling.LANCZOS)
         names = []
         for image_format, extension in (("WEBP", "webp"), ("JPEG", "jpg")):
             name = variant_name(original_name, target, extension)

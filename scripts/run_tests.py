@@ -40,15 +40,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.backends import files_for  # noqa: E402  (the path rules of the marks, no Django)
+
 BIN = Path(sys.executable).parent
 LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/test"
 # Left out of the pytest passes: tests/cluster/ (`make test-cluster` runs them) and the tests
 # marked `quality` (whole-code-base checks, run below beside the passes).
 LEFT_OUT = "not cluster and not quality"
+# mypy keeps its cache outside the checkout, in the user's cache folder: a fresh clone then
+# checks only what differs from the last run on this machine (6 s of CPU instead of 60 cold).
+# mypy uses an entry only while its source file is unchanged.
+MYPY_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "haat" / "mypy"
 CHECKS = {
     "ruff check": [str(BIN / "ruff"), "check", "."],
     "ruff format": [str(BIN / "ruff"), "format", "--check", "."],
-    "mypy": [str(BIN / "mypy"), "."],
+    "mypy": [str(BIN / "mypy"), "--cache-dir", str(MYPY_CACHE), "."],
     # Other whole-code-base checks written as tests (e.g. import contracts), in one process.
     # They live in tests/quality/ (tests/conftest.py refuses the mark elsewhere), so only that
     # folder is collected: collecting the whole suite costs about 20 s of CPU.
@@ -153,11 +160,16 @@ def base_environment() -> dict[str, str]:
     return env
 
 
-def pytest_command(marks: str, workers: str, extra: list[str]) -> list[str]:
+def pytest_command(
+    marks: str, workers: str, extra: list[str], files: list[str] | None = None
+) -> list[str]:
     command = [sys.executable, "-m", "pytest", "-m", f"({marks}) and {LEFT_OUT}"]
     if workers not in {"0", "1"}:
         command += ["-n", workers, "--dist", "loadgroup"]
-    return [*command, *extra]
+    # A small pass collects only the files its mark can reach (tests/backends.py), unless the
+    # arguments name what to run.
+    named = any(argument.startswith("tests") for argument in extra)
+    return [*command, *extra, *([] if named or files is None else files)]
 
 
 def run_lanes(lanes: list[list[Run]]) -> None:
@@ -207,13 +219,13 @@ def main() -> int:
     )
     sqlite = Run(
         "SQLite: the tests marked sqlite",
-        pytest_command("sqlite and not postgres", side_workers, extra),
+        pytest_command("sqlite and not postgres", side_workers, extra, files_for("sqlite", ROOT)),
         base_env,
         pytest_pass=True,
     )
     sanity = Run(
         "PostgreSQL + Sanity stand-in: the tests marked store",
-        pytest_command("store", side_workers, extra),
+        pytest_command("store", side_workers, extra, files_for("store", ROOT)),
         dict(pg_env, TEST_DATABASE_NAME=f"{database}_sanity", HAAT_TEST_STORE="sanity"),
         pytest_pass=True,
     )

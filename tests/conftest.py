@@ -17,50 +17,17 @@ from django.db import connection
 from accounts.models import User
 from catalog.models import Category, Product, StockMovement
 from catalog.services import stock_adjust
+from tests.backends import QUALITY_FOLDER, sqlite_path, store_path
 
 PASSWORD = "correct-horse-battery-42"
 _sequence = itertools.count(1)
-
-
-# Where a test runs in `make test` (scripts/run_tests.py): every test runs on PostgreSQL; a test
-# marked `sqlite` runs on SQLite too, one marked `store` with the Sanity store too. The marks
-# come from these rules (a module may also mark itself with `pytestmark`), so a new test lands
-# by its folder or file, and only a test that uses the test database gets either mark (the
-# others test nothing a backend changes). SQLite: what has SQL of its own or SQLite-specific
-# code paths (the database store's SQL and its ledger fallback, the database cache, migrations,
-# the demo seed).
-SQLITE_PATHS = (
-    "tests/store/",
-    "tests/catalog/test_stock_service.py",
-    "tests/catalog/test_seed_demo.py",
-    "tests/cart/test_cart_services.py",
-    "tests/cart/test_cart_properties.py",
-    "tests/wishlist/test_wishlist_services.py",
-    "tests/checkout/test_checkout_start.py",
-    "tests/checkout/test_checkout_cancel.py",
-    "tests/checkout/test_reservation_expiry.py",
-    "tests/haat/test_shared_cache.py",
-    "tests/haat/test_rate_limits.py",
-)
-# The Sanity store: the tests of what the store interface itself does (haat/store), not of what
-# merely passes through it (pages, checkout, orders, browser flows read and write through the
-# same store calls, and each call is tested here): the services, API, property and concurrency
-# tests of carts and wishlists (by folder and by what the file name says it tests). tests/store/
-# runs the store contract against both backends itself, in every pass; any other module may
-# say `pytestmark = pytest.mark.store`.
-STORE_FOLDERS = ("tests/cart/", "tests/wishlist/")
-STORE_FILE_WORDS = ("services", "api", "properties", "concurrency")
-# Whole-code-base checks (marker quality) live here; make test runs them beside the passes.
-QUALITY_FOLDER = "tests/quality/"
+# Only a test that uses the test database gets the marks sqlite or store (the others test
+# nothing a backend changes); which files get them: tests/backends.py.
 DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
 
 
 def _relative(item: pytest.Item) -> str:
     return item.path.relative_to(settings.BASE_DIR).as_posix()
-
-
-def _tests_the_store(path: str, stem: str) -> bool:
-    return path.startswith(STORE_FOLDERS) and any(word in stem for word in STORE_FILE_WORDS)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -69,9 +36,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         uses_database = item.get_closest_marker("django_db") is not None or bool(
             DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
         )
-        if uses_database and (path.startswith(SQLITE_PATHS) or "migration" in item.path.name):
+        if uses_database and sqlite_path(path):
             item.add_marker(pytest.mark.sqlite)
-        if uses_database and _tests_the_store(path, item.path.stem):
+        if uses_database and store_path(path):
             item.add_marker(pytest.mark.store)
         _group_heavy_fixtures(item)
         if item.get_closest_marker("quality") and not path.startswith(QUALITY_FOLDER):

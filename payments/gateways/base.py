@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-import stripe
-
 from haat.errors import DomainError
 
 if TYPE_CHECKING:
@@ -112,6 +110,9 @@ def parse_stripe_event(payload: bytes, signature: str, secret: str) -> PaymentEv
     does but the body is not a readable event."""
     if not secret:
         raise InvalidSignature(reason="No webhook secret is configured.")
+    # Imported when first needed: the SDK costs a fifth of a second at every process start.
+    import stripe
+
     try:
         stripe.WebhookSignature.verify_header(
             payload, signature or "", secret, stripe.Webhook.DEFAULT_TOLERANCE

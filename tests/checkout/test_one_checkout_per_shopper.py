@@ -74,19 +74,24 @@ def test_fifty_concurrent_buy_nows_by_one_shopper_leave_one_live_reservation(
     cookies, csrf = signed_in_cookies(shopper)
     rounds: list[Round] = []
     limits = httpx.Limits(max_connections=REQUESTS, max_keepalive_connections=REQUESTS)
-    with (
-        GunicornServer(workers=3, threads=4, env=NO_RATE_LIMITS) as server,
-        httpx.Client(base_url=server.url, cookies=cookies, timeout=60, limits=limits) as http,
-    ):
+    with GunicornServer(workers=3, threads=4, env=NO_RATE_LIMITS) as server:
         for _ in range(ROUNDS):
             gate = threading.Barrier(REQUESTS, timeout=30)
+            # A client per round: a kept-alive connection left idle between rounds is closed by
+            # the server (gunicorn's keep-alive is 2 s) and, reused as it closes, fails with
+            # "Server disconnected" on a busy machine, which is no answer of Haat's.
+            with httpx.Client(
+                base_url=server.url, cookies=cookies, timeout=60, limits=limits
+            ) as http:
 
-            def attempt(index: int, gate: threading.Barrier = gate) -> str:
-                gate.wait()
-                return buy_now(http, csrf, product.pk, index)
+                def attempt(
+                    index: int, gate: threading.Barrier = gate, http: httpx.Client = http
+                ) -> str:
+                    gate.wait()
+                    return buy_now(http, csrf, product.pk, index)
 
-            with ThreadPoolExecutor(max_workers=REQUESTS) as pool:
-                answers = list(pool.map(attempt, range(REQUESTS)))
+                with ThreadPoolExecutor(max_workers=REQUESTS) as pool:
+                    answers = list(pool.map(attempt, range(REQUESTS)))
             live = Reservation.objects.filter(status="active", order__user=shopper)
             held = OrderLine.objects.filter(order__reservation__in=live).aggregate(
                 units=Sum("quantity")
