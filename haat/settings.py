@@ -217,9 +217,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             )
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         _pg_options["pool"] = _pool
-# Each test run may name its own test database, so two runs on one server never collide.
+# Each test run may name its own test database, so two runs on one server never collide, and
+# clone it from an already migrated database (make test builds one: scripts/run_tests.py).
 if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
+if os.environ.get("TEST_DATABASE_TEMPLATE") and DATABASES["default"]["ENGINE"].endswith(
+    "postgresql"
+):
+    DATABASES["default"].setdefault("TEST", {})["TEMPLATE"] = os.environ["TEST_DATABASE_TEMPLATE"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -19,13 +19,17 @@ kept and printed whole when it ends (never interleaved), and a summary closes th
 
 Every run names its own test databases (test_haat_<pid>_<random>, one per xdist worker, and
 _sanity for pass 3), so two runs, or two passes, on one PostgreSQL server never touch each
-other's. A pass that collects no test is a failure, as is any failing pass or check. Extra
+other's; each is cloned from a migrated template database (migrated_template) rather than
+migrated from empty. A pass that collects no test is a failure, as is any failing pass or check. Extra
 arguments go to every pytest pass, e.g. `make test ARGS="-k cart"`; `--pass sqlite` (or
 postgresql, sanity, checks; repeatable) runs only those.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.metadata
 import os
 import re
 import resource
@@ -146,6 +150,49 @@ def postgres_url(stack: list) -> str:
     return uri.replace("postgresql://", "postgres://", 1)
 
 
+TEMPLATE_PREFIX = "haat_template_"
+TEMPLATES_KEPT = 4
+
+
+def migrated_template(database_url: str, env: dict[str, str]) -> str:
+    """A PostgreSQL database with every migration applied, which each test database of the run
+    is cloned from (TEST_DATABASE_TEMPLATE) instead of migrating from empty: migrating costs each
+    pytest process seconds at its start, and the server more. It is named by a digest of the
+    migration files and Django's version, so a changed migration gets a new one; it is built once
+    per machine under an advisory lock (two runs at once build it once), and the few newest are
+    kept for other checkouts."""
+    import psycopg
+
+    digest = hashlib.sha256(importlib.metadata.version("django").encode())
+    for migration in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(migration.relative_to(ROOT).as_posix().encode() + migration.read_bytes())
+    name = TEMPLATE_PREFIX + digest.hexdigest()[:16]
+    server = database_url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute("SELECT pg_advisory_lock(hashtext('haat test template'))")
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            building = f"{name}_building"
+            admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{building}"')
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+                cwd=ROOT,
+                env=dict(env, DATABASE_URL=f"{server}/{building}", HAAT_ENV="development"),
+                check=True,
+            )
+            admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+            older = admin.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s "
+                "AND datname NOT LIKE %s ORDER BY oid DESC OFFSET %s",
+                (TEMPLATE_PREFIX + "%", name, "%_building", TEMPLATES_KEPT - 1),
+            ).fetchall()
+            for (old,) in older:
+                with contextlib.suppress(psycopg.Error):  # in use by another run: kept
+                    admin.execute(f'DROP DATABASE "{old}"')
+        admin.execute("SELECT pg_advisory_unlock(hashtext('haat test template'))")
+    return name
+
+
 def base_environment() -> dict[str, str]:
     env = {
         k: v
@@ -207,6 +254,8 @@ def main() -> int:
     servers: list = []
     needs_postgres = wanted("postgresql") or wanted("sanity")
     pg_env = dict(base_env, DATABASE_URL=postgres_url(servers)) if needs_postgres else base_env
+    if needs_postgres:
+        pg_env["TEST_DATABASE_TEMPLATE"] = migrated_template(pg_env["DATABASE_URL"], base_env)
     # This run's own test database names (xdist workers add _gw0, _gw1, ...).
     database = os.environ.get(
         "TEST_DATABASE_NAME", f"test_haat_{os.getpid()}_{secrets.token_hex(3)}"
