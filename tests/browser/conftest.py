@@ -34,6 +34,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
+    from playwright.sync_api import expect
+
+    # expect() waits 5 s by default, the pages' actions 10 s (page below): on a machine busy with
+    # the other test processes a heavy page (Swagger UI's 1 MB script) took longer than 5 s to
+    # draw. Both now wait as long; a passing wait still ends as soon as its condition holds.
+    expect.set_options(timeout=10_000)
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (.ci/run does)")
     from playwright.sync_api import sync_playwright
