@@ -160,7 +160,7 @@ def test_limits_let_shoppers_through_while_the_cache_is_down(
 ):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "haat.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:18199/2",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
