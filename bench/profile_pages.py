@@ -20,16 +20,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE_URL = "postgres://postgres@127.0.0.1:5432/haat_floor_profile"
-SETUP_FILE = Path(tempfile.gettempdir()) / "haat_floor_profile.json"
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# Two runs at once (two worktrees) each name their own: HAAT_PROFILE_DATABASE, HAAT_PROFILE_REDIS.
+DATABASE_NAME = os.environ.get("HAAT_PROFILE_DATABASE", "haat_floor_profile")
+DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE_NAME}"
+SETUP_FILE = Path(tempfile.gettempdir()) / f"{DATABASE_NAME}.json"
+REDIS_URL = os.environ.get("HAAT_PROFILE_REDIS", "redis://127.0.0.1:6379/14")
 
 
 def environment() -> dict[str, str]:
     sys.path.insert(0, str(ROOT / "bench"))
     from run import server_env
 
-    env = server_env(DATABASE_URL, Path(tempfile.gettempdir()) / "haat-floor-profile")
+    env = server_env(DATABASE_URL, Path(tempfile.gettempdir()) / DATABASE_NAME)
     env.update(
         SECRET_KEY="profile-" + "k" * 50,
         ALLOWED_HOSTS="testserver,127.0.0.1",
@@ -44,8 +46,8 @@ def prepare() -> None:
     import psycopg
 
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        c.execute("DROP DATABASE IF EXISTS haat_floor_profile WITH (FORCE)")
-        c.execute("CREATE DATABASE haat_floor_profile")
+        c.execute(f"DROP DATABASE IF EXISTS {DATABASE_NAME} WITH (FORCE)")
+        c.execute(f"CREATE DATABASE {DATABASE_NAME}")
     env = environment()
     py = sys.executable
     for args, extra in (

@@ -65,11 +65,14 @@ class CartView:
 
 def cart_get(*, user_id: int, contents: CartContents | None = None) -> CartView:
     """The cart with every line checked against stock. Pass the ``contents`` a service just
-    returned to skip reading the cart again."""
+    returned to skip reading the cart again, and the products when the update read them (in
+    its own transaction, a moment ago: as current as a read now would be to the shopper)."""
     store = get_store()
     if contents is None:
         contents = store.cart_get(user_id)
-    products = store.products(contents.lines)
+    products = contents.products
+    if products is None or not products.keys() >= contents.lines.keys():
+        products = store.products(contents.lines)
     lines = []
     for product_id, quantity in contents.lines.items():
         product = products.get(product_id)

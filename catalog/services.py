@@ -110,6 +110,24 @@ def stock_return(
 ) -> None:
     """Put units back (a released reservation, a return), one ledger row each, in id order.
     Products deleted meanwhile are skipped: there is no shelf to return them to."""
+    if reason not in StockMovement.Reason.values:
+        raise ValueError(f"Unknown stock movement reason {reason!r}")
+    for quantity in quantities.values():
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise InvalidQuantity(
+                message_key="invalid_quantity.stock_change", delta=str(quantity)[:20]
+            )
+    recorded = get_store().stock_return_recorded(
+        quantities, reason=reason, reference=reference, actor_id=actor.pk if actor else None
+    )
+    if recorded is not None:  # the store wrote the ledger rows with the stock changes
+        for product_id, resulting in recorded.items():
+            if resulting - quantities[product_id] <= 0:
+                # Back from none, as in stock_adjust: whoever waits is told after commit.
+                transaction.on_commit(
+                    partial(stock_back.send_robust, sender=Product, product_id=product_id)
+                )
+        return
     with transaction.atomic():
         for product_id in sorted(quantities):
             try:

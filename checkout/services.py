@@ -189,15 +189,20 @@ def checkout_start(
             order_id=order.pk, reason=Reason.PAYMENT_PAGE_FAILED, by=OrderActor.shopper(user_id)
         )
         raise
-    with transaction.atomic():
-        # Under the order's lock: a newer checkout that cancels this order either sees the
-        # session id (and closes the session) or this sees the cancellation.
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        order.payment_session_id, order.payment_url = session.id, session.url
-        order.save(update_fields=["payment_session_id", "payment_url", "updated_at"])
-    if order.status != Order.Status.PENDING:
+    # One conditional UPDATE, which waits for the order's row lock: a newer checkout that
+    # cancels this order either sees the session id (and closes the session) or this sees the
+    # cancellation. (The order object keeps its cached reservation for the answer.)
+    session_fields = {
+        "payment_session_id": session.id,
+        "payment_url": session.url,
+        "updated_at": timezone.now(),
+    }
+    if not Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(**session_fields):
+        Order.objects.filter(pk=order.pk).update(**session_fields)  # on record all the same
         gateway.expire_session(session.id)
         raise CheckoutReplaced()
+    for name, value in session_fields.items():
+        setattr(order, name, value)
     metrics.count(metrics.CHECKOUTS, outcome="started")
     return order
 
@@ -255,11 +260,13 @@ def _cancel_earlier_checkouts(
         .filter(user_id=user_id, status=Order.Status.PENDING)
         .order_by("pk")
     )
-    voucher_ids = set(
+    # Redemptions change only under their order's lock, held now: these stay as read.
+    redeemed = dict(
         VoucherRedemption.objects.filter(
             order__in=earlier, status=VoucherRedemption.Status.ACTIVE
-        ).values_list("voucher_id", flat=True)
+        ).values_list("order_id", "voucher_id")
     )
+    voucher_ids = set(redeemed.values())
     if voucher is not None:
         voucher_ids.add(voucher.pk)
     list(
@@ -273,9 +280,8 @@ def _cancel_earlier_checkouts(
     # Returning the earlier units and taking the new ones touch two sets of products: lock
     # them all first, in ascending id like every other stock change, so two shoppers swapping
     # checkouts over the same products queue up instead of deadlocking.
-    involved = set(product_ids)
-    for order in earlier:
-        involved.update(_quantities(order))
+    held = {order.pk: _quantities(order) for order in earlier}
+    involved = set(product_ids).union(*held.values())
     list(
         Product.objects.select_for_update()
         .filter(pk__in=involved)
@@ -283,7 +289,13 @@ def _cancel_earlier_checkouts(
         .values_list("pk", flat=True)
     )
     for order in earlier:
-        _order_cancel_locked(order, reason=Reason.CHECKOUT_REPLACED, by=OrderActor.shopper(user_id))
+        _order_cancel_locked(
+            order,
+            reason=Reason.CHECKOUT_REPLACED,
+            by=OrderActor.shopper(user_id),
+            quantities=held[order.pk],
+            has_voucher=order.pk in redeemed,
+        )
     return earlier
 
 
@@ -416,27 +428,30 @@ def _quantities(order: Order) -> dict[int, int]:
 
 
 def _release_reservation(
-    order: Order, *, reason: str, by: OrderActor, converted: bool = False
+    order: Order,
+    *,
+    reason: str,
+    by: OrderActor,
+    converted: bool = False,
+    quantities: dict[int, int] | None = None,
 ) -> bool:
     """Give reserved units back (caller holds the order lock). False if nothing was held.
-    A staff member's release names them in the stock ledger."""
-    reservation = (
-        Reservation.objects.select_for_update()
-        .filter(order=order, status=Reservation.Status.ACTIVE)
-        .first()
+    A staff member's release names them in the stock ledger. ``quantities``: the order's, if
+    the caller has them already."""
+    # One conditional UPDATE closes it: the reservation changes only under the order's lock.
+    closed = Reservation.objects.filter(order=order, status=Reservation.Status.ACTIVE).update(
+        status=Reservation.Status.CONVERTED if converted else Reservation.Status.RELEASED,
+        closed_at=timezone.now(),
+        close_reason=reason[:100],
     )
-    if reservation is None:
+    if not closed:
         return False
     stock_return(
-        quantities=_quantities(order),
+        quantities=quantities if quantities is not None else _quantities(order),
         reason=StockMovement.Reason.RELEASE,
         reference=order.number,
         actor=User.objects.get(pk=by.staff_user_id) if by.staff_user_id else None,
     )
-    reservation.status = Reservation.Status.CONVERTED if converted else Reservation.Status.RELEASED
-    reservation.closed_at = timezone.now()
-    reservation.close_reason = reason[:100]
-    reservation.save(update_fields=["status", "closed_at", "close_reason"])
     metrics.count(metrics.RESERVATIONS, event="converted" if converted else "released")
     return True
 
@@ -454,13 +469,21 @@ def order_cancel(
 
 
 def _order_cancel_locked(
-    order: Order, *, reason: str, by: OrderActor, data: dict[str, Any] | None = None
+    order: Order,
+    *,
+    reason: str,
+    by: OrderActor,
+    data: dict[str, Any] | None = None,
+    quantities: dict[int, int] | None = None,
+    has_voucher: bool = True,
 ) -> None:
-    """Cancel a pending order whose row the caller has locked, returning its units."""
+    """Cancel a pending order whose row the caller has locked, returning its units. A caller
+    that has read them passes the order's ``quantities`` and whether it holds a voucher."""
     if order.status != Order.Status.PENDING:
         return
-    _voucher_give_back(order)
-    _release_reservation(order, reason=str(Reason(reason).label), by=by)
+    if has_voucher:
+        _voucher_give_back(order)
+    _release_reservation(order, reason=str(Reason(reason).label), by=by, quantities=quantities)
     order_status_change(order, to_status=Order.Status.CANCELLED, reason=reason, by=by, data=data)
 
 
@@ -578,7 +601,9 @@ def order_fulfil(*, order_id: int, by: OrderActor, payment_reference: str = "") 
         quantities = _quantities(order)
         # Units held for this order go back and are sold in the same transaction, so nobody
         # else can take them in between.
-        held = _release_reservation(order, reason="paid", by=by, converted=True)
+        held = _release_reservation(
+            order, reason="paid", by=by, converted=True, quantities=quantities
+        )
         try:
             with transaction.atomic():
                 if not held:

@@ -2,7 +2,8 @@
 write to a cart or wishlist.
 
 Counters live in the shared cache (Redis, or the database without it), so every process and
-every host counts together; django-ratelimit does the counting in fixed windows. Each limit
+every host counts together; django-ratelimit's fixed windows (on Redis counted in one round
+trip, see ``_counted``). Each limit
 has a name, a rate from settings (``RATE_LIMITS``, one environment variable each) and what
 it counts by (client IP, signed-in user, or the e-mail address asked about). Over the limit,
 ``RateLimited`` is raised, and ``rate_limited_response`` turns it into the one answer for API
@@ -13,17 +14,26 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_ratelimit import UNSAFE
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import (
+    EXPIRATION_FUDGE,
+    _get_window,
+    _make_cache_key,
+    _split_rate,
+    get_usage,
+)
 from redis.exceptions import RedisError
 
+from haat.cache import RedisCache
 from haat.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -99,15 +109,41 @@ def check(request: HttpRequest, *names: str) -> None:
         if rate is None:
             continue
         try:
-            usage = get_usage(
-                request, group=name, key=LIMITS[name], rate=rate, method=UNSAFE, increment=True
-            )
+            usage = _counted(request, name, rate)
         except (RedisError, DatabaseError, OSError):
             # The cache is down: serve the shopper rather than fail; the outage is logged.
             log.warning("Rate limit %s not checked: the cache is unavailable", name)
             continue
         if usage is not None and usage["should_limit"]:
             raise RateLimited(retry_after=usage["time_left"])
+
+
+def _counted(request: HttpRequest, name: str, rate: str) -> dict[str, Any] | None:
+    """django-ratelimit's ``get_usage`` (counting this request), in one round trip on Redis:
+    its cache calls are an add, then an exists and an incr. Same key, window and answer; the
+    add and the increment go in one MULTI/EXEC, so a key can never be counted without its
+    expiry. Other caches (the database one) go through ``get_usage`` itself."""
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    if not isinstance(cache, RedisCache):
+        return get_usage(
+            request, group=name, key=LIMITS[name], rate=rate, method=UNSAFE, increment=True
+        )
+    if request.method not in UNSAFE:
+        return None
+    limit, period = _split_rate(rate)
+    value = LIMITS[name](name, request)
+    window = _get_window(value, period)
+    key = cache.make_and_validate_key(_make_cache_key(name, window, rate, value, UNSAFE))
+    pipe = cache._cache.get_client(key, write=True).pipeline(transaction=True)
+    pipe.set(key, 0, ex=period + EXPIRATION_FUDGE, nx=True)
+    pipe.incr(key)
+    count = int(pipe.execute()[1])
+    return {
+        "count": count,
+        "limit": limit,
+        "should_limit": count > limit,
+        "time_left": window - int(time.time()),
+    }
 
 
 def rate_limit(*names: str) -> Callable:

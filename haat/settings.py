@@ -255,7 +255,8 @@ except ValueError:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, with one Redis client per pool instead of one per call (haat/cache.py).
+            "BACKEND": "haat.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "haat",
             "OPTIONS": {

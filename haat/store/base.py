@@ -30,6 +30,9 @@ class CartContents:
     version: int = 0
     # product id → quantity, oldest line first
     lines: dict[int, int] = field(default_factory=dict)
+    # The products as ``cart_update`` read them inside its update (every line's, and those it
+    # was asked about), so the answer needs no second read; None when they were not read.
+    products: Mapping[int, ProductState] | None = field(default=None, compare=False, repr=False)
 
     @property
     def count(self) -> int:
@@ -106,6 +109,15 @@ class Store(Protocol):
         """Like ``stock_take``, but also writing the stock ledger rows in the very statements
         that move the stock (one round trip per product while its row is locked). Returns None
         when this store cannot: the caller then writes the ledger itself."""
+        ...
+
+    def stock_return_recorded(
+        self, quantities: Mapping[int, int], *, reason: str, reference: str, actor_id: int | None
+    ) -> dict[int, int] | None:
+        """Put units back, with their ledger rows in the statements that move the stock (one
+        round trip per product, in ascending id). Products that no longer exist are skipped.
+        Returns the new stock levels, or None when this store cannot: the caller then goes
+        through ``stock_adjust`` and writes the ledger itself."""
         ...
 
     def cart_get(self, user_id: int) -> CartContents: ...

@@ -61,22 +61,12 @@ class DatabaseStore:
             return {}
         with connection.cursor() as cursor:
             cursor.execute(
-                sql(
-                    "SELECT p.{P.pk}, p.{P.slug}, p.{P.name}, p.{P.price_minor}, p.{P.stock}, "
-                    "p.{P.is_published}, (SELECT i.{I.image} FROM {I} i "
-                    "WHERE i.{I.product} = p.{P.pk} ORDER BY i.{I.position}, i.{I.pk} LIMIT 1) "
-                    "FROM {P} p WHERE p.{P.pk} IN ",
-                    P=Product,
-                    I=ProductImage,
-                )
+                _product_columns()
+                + sql("WHERE p.{P.pk} IN ", P=Product)
                 + f"({marks(len(wanted))})",
                 wanted,
             )
-            rows = cursor.fetchall()
-        return {
-            pk: ProductState(pk, slug, name, price, stock, bool(published), _image_url(image))
-            for pk, slug, name, price, stock, published, image in rows
-        }
+            return {row[0]: _product_state(row) for row in cursor.fetchall()}
 
     def products_changed(self, product_ids: Iterable[int]) -> None:
         """Nothing to do: the product row is the product."""
@@ -133,7 +123,7 @@ class DatabaseStore:
         insert, parameters = _ledger_insert()
         statement = (
             sql(
-                "WITH taken AS (UPDATE {P} SET {P.stock} = {P.stock} - %s "
+                "WITH moved AS (UPDATE {P} SET {P.stock} = {P.stock} - %s "
                 "WHERE {P.pk} = %s AND {P.stock} >= %s RETURNING {P.pk}, {P.name}, {P.stock}) ",
                 P=Product,
             )
@@ -156,6 +146,41 @@ class DatabaseStore:
 
         return _take_each(quantities, take)
 
+    def stock_return_recorded(
+        self, quantities: Mapping[int, int], *, reason: str, reference: str, actor_id: int | None
+    ) -> dict[int, int] | None:
+        if connection.vendor != "postgresql":
+            return None
+        insert, parameters = _ledger_insert()
+        statement = (
+            sql(
+                "WITH moved AS (UPDATE {P} SET {P.stock} = {P.stock} + %s WHERE {P.pk} = %s "
+                "RETURNING {P.pk}, {P.name}, {P.stock}) ",
+                P=Product,
+            )
+            + insert
+        )
+        stored_now = db_datetime(timezone.now())
+        result: dict[int, int] = {}
+        # No savepoints: nothing here is caught and carried on from, so a failure ends the
+        # caller's transaction as it would anyway. Several products are all or nothing.
+        block = transaction.atomic(savepoint=False) if len(quantities) > 1 else nullcontext()
+        with block, connection.cursor() as cursor:
+            for product_id in sorted(quantities):  # ascending id, like every stock change
+                row = _ledger_values(
+                    parameters,
+                    reason=reason,
+                    delta=quantities[product_id],
+                    actor_id=actor_id,
+                    reference=reference[:64],
+                    created_at=stored_now,
+                )
+                cursor.execute(statement, [quantities[product_id], product_id, *row])
+                moved = cursor.fetchone()
+                if moved is not None:  # None: the product was deleted; no shelf to return to
+                    result[product_id] = int(moved[0])
+        return result
+
     # --- carts ----------------------------------------------------------------------------
     def cart_get(self, user_id: int) -> CartContents:
         with connection.cursor() as cursor:
@@ -177,21 +202,34 @@ class DatabaseStore:
     def cart_update(
         self, user_id: int, product_ids: Iterable[int], change: CartChange
     ) -> CartContents:
+        wanted = sorted({int(pk) for pk in product_ids})
         with transaction.atomic(), connection.cursor() as cursor:
-            cart_id, version = _locked_row(cursor, Cart, user_id)
-            cursor.execute(
-                sql(
-                    "SELECT {L.product}, {L.quantity} FROM {L} WHERE {L.cart} = %s "
-                    "ORDER BY {L.added_at}, {L.pk}",
-                    L=CartLine,
-                ),
-                [cart_id],
+            cart_id, version = _claimed_cart(cursor, user_id)
+            # The lines with their products, and the products asked about, in one statement
+            # (taken after the lock, so it sees every change committed before it).
+            in_cart = sql("SELECT {L.product} FROM {L} WHERE {L.cart} = %s", L=CartLine) + "".join(
+                " UNION SELECT %s" for _ in wanted
             )
-            before = {int(pid): int(qty) for pid, qty in cursor.fetchall()}
-            products = self.products(set(product_ids) | set(before))
+            cursor.execute(
+                _product_columns(", l.{L.quantity}")
+                + sql(
+                    "LEFT JOIN {L} l ON l.{L.product} = p.{P.pk} AND l.{L.cart} = %s "
+                    "WHERE p.{P.pk} IN (",
+                    L=CartLine,
+                    P=Product,
+                )
+                + in_cart
+                + sql(") ORDER BY l.{L.added_at}, l.{L.pk}", L=CartLine),
+                [cart_id, cart_id, *wanted],
+            )
+            rows = cursor.fetchall()
+            products = {row[0]: _product_state(row) for row in rows}
+            before = {int(row[0]): int(row[-1]) for row in rows if row[-1] is not None}
             after = change(dict(before), products)
             if after == before:
-                return CartContents(version, before)
+                # Nothing changes: the version bump (and a cart row just made) is undone.
+                transaction.set_rollback(True)
+                return CartContents(version - 1, before, products)
             stored_now = db_datetime(timezone.now())
             removed = [pk for pk in before if pk not in after]
             if removed:
@@ -219,15 +257,7 @@ class DatabaseStore:
                         ),
                         [quantity, cart_id, product_id],
                     )
-            cursor.execute(
-                sql(
-                    "UPDATE {C} SET {C.version} = {C.version} + 1, {C.updated_at} = %s "
-                    "WHERE {C.pk} = %s",
-                    C=Cart,
-                ),
-                [stored_now, cart_id],
-            )
-            return CartContents(version + 1, after)
+            return CartContents(version, after, products)
 
     # --- wishlists ------------------------------------------------------------------------
     def wishlist_get(self, user_id: int) -> WishlistContents:
@@ -408,23 +438,73 @@ def _locked_row(
     return int(row[0]), int(row[1])
 
 
+def _claimed_cart(cursor: CursorWrapper, user_id: int) -> tuple[int, int]:
+    """(id, version) of the user's cart row after bumping its version, which locks the row
+    until the transaction ends; the row is made if missing. One statement for a cart that
+    exists: the lock and the change's version bump at once (a change that turns out to change
+    nothing rolls it back). Racing first requests end up with one row: the insert of the one
+    that loses becomes the bump of the winner's row, after the winner's commit."""
+    now = db_datetime(timezone.now())
+    cursor.execute(
+        sql(
+            "UPDATE {C} SET {C.version} = {C.version} + 1, {C.updated_at} = %s "
+            "WHERE {C.user} = %s RETURNING {C.pk}, {C.version}",
+            C=Cart,
+        ),
+        [now, user_id],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        cursor.execute(
+            sql(
+                "INSERT INTO {C} ({C.user}, {C.version}, {C.updated_at}) VALUES (%s, 1, %s) "
+                "ON CONFLICT ({C.user}) DO UPDATE SET {C.version} = {C}.{C.version} + 1, "
+                "{C.updated_at} = excluded.{C.updated_at} RETURNING {C.pk}, {C.version}",
+                C=Cart,
+            ),
+            [user_id, now],
+        )
+        row = cursor.fetchone()
+    return int(row[0]), int(row[1])
+
+
+def _product_columns(extra: str = "") -> str:
+    """``SELECT <a product's state> FROM <products> p `` (``extra``: more columns, e.g. of a
+    joined table), to be followed by joins and a WHERE clause; rows for ``_product_state``."""
+    return sql(
+        "SELECT p.{P.pk}, p.{P.slug}, p.{P.name}, p.{P.price_minor}, p.{P.stock}, "
+        "p.{P.is_published}, (SELECT i.{I.image} FROM {I} i "
+        "WHERE i.{I.product} = p.{P.pk} ORDER BY i.{I.position}, i.{I.pk} LIMIT 1)"
+        + extra
+        + " FROM {P} p ",
+        P=Product,
+        I=ProductImage,
+        L=CartLine,
+    )
+
+
+def _product_state(row: tuple[Any, ...]) -> ProductState:
+    pk, slug, name, price, stock, published, image = row[:7]
+    return ProductState(pk, slug, name, price, stock, bool(published), _image_url(image))
+
+
 @cache
 def _ledger_insert() -> tuple[str, tuple[tuple[str, Callable[[], Any]], ...]]:
-    """The ledger half of the reservation statement, ``INSERT INTO <ledger> (<every column>)
-    SELECT … FROM taken RETURNING <resulting stock>``, and the ledger fields given as
+    """The ledger half of the stock statements, ``INSERT INTO <ledger> (<every column>)
+    SELECT … FROM moved RETURNING <resulting stock>``, and the ledger fields given as
     parameters, in order, each with its default. Built from the StockMovement model, the one
     list of its columns: a column added to the ledger is written too, with its default unless
     the caller names it."""
-    # The ledger columns filled from the updated product row (the CTE named ``taken``).
+    # The ledger columns filled from the updated product row (the CTE named ``moved``).
     from_taken = {"product": "pk", "product_name": "name", "resulting_stock": "stock"}
     fields = [f for f in StockMovement._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(column(StockMovement, f.name) for f in fields)
     values = ", ".join(
-        f"taken.{column(Product, from_taken[f.name])}" if f.name in from_taken else "%s"
+        f"moved.{column(Product, from_taken[f.name])}" if f.name in from_taken else "%s"
         for f in fields
     )
     insert = (
-        f"INSERT INTO {table(StockMovement)} ({columns}) SELECT {values} FROM taken "
+        f"INSERT INTO {table(StockMovement)} ({columns}) SELECT {values} FROM moved "
         f"RETURNING {column(StockMovement, 'resulting_stock')}"
     )
     parameters = tuple((f.attname, _default_of(f)) for f in fields if f.name not in from_taken)

@@ -192,6 +192,17 @@ class SanityStore:
                 self.products_changed(quantities)
         return result
 
+    def stock_return_recorded(
+        self, quantities: Mapping[int, int], *, reason: str, reference: str, actor_id: int | None
+    ) -> dict[int, int] | None:
+        with transaction.atomic():
+            result = self.database.stock_return_recorded(
+                quantities, reason=reason, reference=reference, actor_id=actor_id
+            )
+            if result is not None:
+                self.products_changed(result)
+        return result
+
     def deliver_changes(
         self, product_ids: Iterable[int] | None = None, *, ignore_backoff: bool = False
     ) -> int:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from contextlib import nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_noop
 
@@ -57,8 +58,10 @@ class TestGateway:
         idempotency_key: str,
     ) -> PaymentSession:
         # The idempotency key makes a repeated call answer with the same session, like Stripe.
+        # A savepoint only inside a transaction: on its own the insert needs no BEGIN/COMMIT.
+        block = transaction.atomic() if connection.in_atomic_block else nullcontext()
         try:
-            with transaction.atomic():
+            with block:
                 existing = TestPaymentSession.objects.create(
                     session_id=f"cs_test_{secrets.token_urlsafe(18)}",
                     idempotency_key=idempotency_key,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cart.selectors import cart_contents
 from catalog.services import stock_adjust
@@ -146,3 +148,23 @@ def test_client_sent_prices_are_ignored(shopper_client, make_product):
         {"product_id": product.pk, "quantity": 1, "price": 1},
     )
     assert_error(response, 400, "invalid_request")
+
+
+def test_adding_to_a_cart_takes_three_statements_on_its_tables(shopper_client, make_product):
+    """The cart's lock is its version bump, the lines come with their products in one read,
+    and the answer is built from that read: UPDATE cart, SELECT lines and products, INSERT
+    line (it was six: lock, lines, products, insert, bump, and the answer's products again)."""
+    first, second = make_product(stock=4), make_product(stock=9)
+    call(shopper_client, "POST", "/api/cart/lines", {"product_id": first.pk, "quantity": 1})
+    stock_adjust(product_id=first.pk, delta=-1, reason="sale")  # the answer shows it
+    with CaptureQueriesContext(connection) as captured:
+        response = call(
+            shopper_client, "POST", "/api/cart/lines", {"product_id": second.pk, "quantity": 2}
+        )
+    assert response.status_code == 200
+    lines = {line["product_id"]: line for line in response.json()["lines"]}
+    assert (lines[first.pk]["stock"], lines[second.pk]["stock"]) == (3, 9)
+    assert (lines[first.pk]["quantity"], lines[second.pk]["quantity"]) == (1, 2)
+    tables = ('"cart_cart"', '"cart_cartline"', '"catalog_product"')
+    on_tables = [q["sql"] for q in captured.captured_queries if any(t in q["sql"] for t in tables)]
+    assert len(on_tables) == 3, on_tables

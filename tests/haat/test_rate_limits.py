@@ -160,7 +160,7 @@ def test_limits_let_shoppers_through_while_the_cache_is_down(
 ):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "haat.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:18199/2",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
@@ -186,3 +186,40 @@ def test_a_bad_rate_is_a_clear_error(tmp_path, value):
     result = manage("check", RATE_LIMIT_CART_WRITES=value, HAAT_DATA_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "RATE_LIMIT_CART_WRITES must look like 20/10m" in result.stderr
+
+
+def test_on_redis_a_limited_write_is_counted_in_one_round_trip(
+    limits, settings, redis_url, shopper_client, make_product, monkeypatch
+):
+    """django-ratelimit's add, exists and incr are one MULTI/EXEC here: one round trip, the
+    same count, and the window's key always carries its expiry."""
+    import redis as redis_library
+    from django.core.cache import caches
+
+    settings.CACHES = {"default": {"BACKEND": "haat.cache.RedisCache", "LOCATION": redis_url}}
+    limits(cart_write="3/h")
+    product = make_product(stock=100)
+    sent = []
+    real = redis_library.connection.AbstractConnection.send_packed_command
+
+    def counting(connection, *args, **kwargs):
+        sent.append(args)
+        return real(connection, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            redis_library.connection.AbstractConnection, "send_packed_command", counting
+        )
+        answers = [add(shopper_client, product).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    assert_rate_limited_json(add(shopper_client, product))
+    # One write per request (after the connection's handshake; sessions are in the database
+    # here), holding the whole count.
+    counts = [b"".join(args[0]) for args in sent if b"rl:" in b"".join(args[0])]
+    assert len(counts) == 4
+    assert all(b"MULTI" in c and b"INCR" in c and b"EXEC" in c for c in counts)
+    client = redis_library.Redis.from_url(redis_url)
+    [key] = client.keys("*rl:*")
+    assert int(client.get(key) or 0) == 5
+    assert 0 < client.ttl(key) <= 3600 + 5
+    caches["default"].close()

@@ -39,10 +39,7 @@ def test_with_redis_url_redis_is_the_cache_and_sessions_are_cached_db(tmp_path):
         HAAT_DATA_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [
-        "django.core.cache.backends.redis.RedisCache",
-        "haat.sessions",
-    ]
+    assert result.stdout.split() == ["haat.cache.RedisCache", "haat.sessions"]
 
 
 def test_bad_redis_timeout_is_a_clear_error(tmp_path):
@@ -56,7 +53,7 @@ def redis_is_down(settings):
     """Redis configured but nothing listening: every cache call fails at once."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "haat.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:18199/2",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
@@ -99,3 +96,19 @@ def test_database_cache_counts_every_increment_from_many_connections():
     for thread in threads:
         thread.join()
     assert cache.get("counter") == 200
+
+
+def test_the_redis_cache_builds_one_client_per_pool_and_still_works(redis_url):
+    """Django builds a redis.Redis per call; Haat's backend reuses one, and counts, adds and
+    reads as Django's does."""
+    from haat.cache import RedisCache
+
+    cache = RedisCache(redis_url, {"KEY_PREFIX": "t"})
+    assert cache._cache.get_client(write=True) is cache._cache.get_client(write=False)
+    assert cache.add("n", 1, 60)
+    assert not cache.add("n", 5, 60)
+    assert cache.incr("n") == 2
+    cache.set("s", {"a": [1, 2]}, 60)
+    assert cache.get_many(["n", "s", "x"]) == {"n": 2, "s": {"a": [1, 2]}}
+    cache.delete_many(["n", "s"])
+    assert cache.get("n") is None

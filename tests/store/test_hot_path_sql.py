@@ -10,10 +10,11 @@ from unittest import mock
 import pytest
 from django.db import connection
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 
 from cart.models import Cart, CartLine
 from catalog.models import StockMovement
-from catalog.services import stock_take
+from catalog.services import stock_return, stock_take
 from haat.store import WishlistEntry, database
 from haat.store.database import DatabaseStore
 from haat.store.sql import sql
@@ -167,3 +168,38 @@ def test_ledger_values_refuse_an_unknown_field(fresh_sql):
     _, parameters = database._ledger_insert()
     with pytest.raises(TypeError, match="staff"):
         database._ledger_values(parameters, staff=1)
+
+
+@pytest.mark.postgres
+def test_returned_units_ledger_rows_equal_the_orm_rows(store, make_product, make_user):
+    """A release writes its ledger rows in the statements that put the units back (no
+    savepoints); they must hold what the ORM would have written, and a deleted product is
+    skipped."""
+    product, other, actor = make_product(stock=5), make_product(stock=1), make_user()
+    gone = make_product(stock=0)
+    gone_pk = gone.pk
+    gone.delete()
+    instant = INSTANTS[0]
+    with frozen(instant), CaptureQueriesContext(connection) as captured:
+        stock_return(
+            quantities={product.pk: 2, other.pk: 3, gone_pk: 1},
+            reason="release",
+            reference="R-3",
+            actor=actor,
+        )
+    assert not [q for q in captured.captured_queries if "SAVEPOINT" in q["sql"]]
+    assert len(captured.captured_queries) == 3  # one statement per product
+    with frozen(instant):
+        by_orm = StockMovement.objects.create(
+            product=product,
+            product_name=product.name,
+            reason="release",
+            delta=2,
+            resulting_stock=7,
+            actor=actor,
+            reference="R-3",
+        )
+    by_store = StockMovement.objects.exclude(pk=by_orm.pk).get(reference="R-3", product=product)
+    assert model_to_dict(by_store, exclude=["id"]) == model_to_dict(by_orm, exclude=["id"])
+    assert StockMovement.objects.get(reference="R-3", product=other).resulting_stock == 4
+    assert StockMovement.objects.exclude(pk=by_orm.pk).filter(reference="R-3").count() == 2

@@ -182,3 +182,12 @@ def test_wishlist_alerts_wanted_lists_who_waits_for_what(store, make_user, make_
     assert pairs(None) == sorted([(first.pk, fan.pk), (second.pk, fan.pk), (second.pk, lamp.pk)])
     assert pairs([lamp.pk]) == [(second.pk, lamp.pk)]
     assert pairs([]) == []
+
+
+def test_a_change_that_changes_nothing_makes_no_cart(store, shopper, make_product):
+    product = make_product()
+    untouched = store.cart_update(shopper.pk, [product.pk], lambda lines, _: lines)
+    assert (untouched.version, untouched.lines) == (0, {})
+    assert store.cart_get(shopper.pk) == untouched
+    first = store.cart_update(shopper.pk, [product.pk], lambda lines, _: {product.pk: 1})
+    assert first.version == 1
