@@ -300,8 +300,11 @@ def pools(setup: dict[str, Any]) -> dict[str, list[Shopper]]:
 
 async def warm_up(server: Server, setup: dict[str, Any], groups: dict[str, list[Shopper]]) -> None:
     """Fill the browsing shoppers' carts (3 lines each), give every checkout shopper an earlier
-    checkout (so each measured one replaces it, as a shopper's second try does) and touch every
-    page once per worker, so no batch pays for first imports or cold caches."""
+    checkout (so each measured one replaces it, as a shopper's second try does), give every
+    adding shopper a cart with one line (so a measured add is a signed-in shopper's add, with
+    the session in the cache as after sign-in and browsing, as the floor's is, not each
+    shopper's first request creating a cart) and touch every page once per worker, so no
+    batch pays for first imports or cold caches."""
     limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
     async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=60.0) as client:
         gate = asyncio.Semaphore(8)
@@ -329,7 +332,15 @@ async def warm_up(server: Server, setup: dict[str, Any], groups: dict[str, list[
             )
             for shopper in groups["checkout"]
         ]
-        await asyncio.gather(*(send(c) for c in adds + checkouts))
+        first_lines = [
+            client.post(
+                "/api/cart/lines",
+                content=json.dumps({"product_id": setup["cart_products"][-1], "quantity": 1}),
+                headers=json_headers(shopper),
+            )
+            for shopper in groups["add_api"] + groups["add_form"]
+        ]
+        await asyncio.gather(*(send(c) for c in adds + checkouts + first_lines))
 
 
 async def warm_pages(
