@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import (
     Case,
+    Count,
     Expression,
     ExpressionWrapper,
     F,
@@ -17,6 +19,8 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
@@ -30,10 +34,34 @@ from haat.errors import ProductNotFound
 from haat.store import get_store
 
 
+def _images() -> Prefetch:
+    return Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+
+
 def _with_images(queryset: QuerySet[Product]) -> QuerySet[Product]:
-    return queryset.select_related("category").prefetch_related(
-        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
-    )
+    return queryset.select_related("category").prefetch_related(_images())
+
+
+# What a listing reads per product: what a card's cache key holds (catalog_extras.product_cards)
+# and what a card shows. No description, category or images: cards come from the shared cache,
+# and only the products whose card is missing there have their images read
+# (``listing_images_load``).
+LISTING_FIELDS = (
+    "pk",
+    "name",
+    "slug",
+    "price_minor",
+    "list_price_minor",
+    "stock",
+    "is_published",
+    "created_at",
+    "updated_at",
+)
+
+
+def listing_images_load(products: list[Product]) -> None:
+    """Read the images of these listing products (one query), for rendering their cards."""
+    prefetch_related_objects(products, _images())
 
 
 class ListingSort(models.TextChoices):
@@ -121,7 +149,26 @@ def product_list_published(
     elif options.sort == ListingSort.RELEVANCE and words:
         products = products.annotate(match_score=_match_score(words))
         order = ("-match_score", *_NEWEST)
-    return _with_images(products).order_by(*order)
+    return products.only(*LISTING_FIELDS).order_by(*order)
+
+
+# Page numbers past this go the long way (a COUNT first): no OFFSET the database would refuse.
+_MAX_DIRECT_PAGE = 100_000
+
+
+def listing_page(products: QuerySet[Product], number: int, per_page: int) -> Page:
+    """Page ``number`` (from 1) of a listing. The page's rows carry the listing's total (a window
+    count, taken before LIMIT), so a page that has rows costs one query, not a COUNT and then the
+    rows; a number past the end gets the COUNT and the last page, as Django's paginator does."""
+    paginator = Paginator(products, per_page)
+    if number <= _MAX_DIRECT_PAGE:
+        start = (number - 1) * per_page
+        counted = products.annotate(listing_total=Window(Count("*")))
+        rows = list(counted[start : start + per_page])
+        if rows:
+            paginator.count = rows[0].listing_total
+            return Page(rows, number, paginator)
+    return paginator.get_page(number)
 
 
 def product_get_published(*, slug: str) -> Product:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,13 +17,12 @@ from haat.forms import form_search_query
 
 
 def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
-    paginator = Paginator(products, settings.PRODUCTS_PER_PAGE)
     number = request.GET.get("page", "1")
     # Nonsense or numbers below one mean the first page; past the end means the last page.
     # ASCII digits only: "²".isdigit() is true, but int("²") fails.
     if not (number.isascii() and number.isdigit()) or int(number) < 1:
         number = "1"
-    return paginator.get_page(number)
+    return selectors.listing_page(products, int(number), settings.PRODUCTS_PER_PAGE)
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -7,7 +7,7 @@ from django.template import Context
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from catalog import cached
+from catalog import cached, selectors
 from catalog.availability import Availability, availability_of
 from catalog.images import SLOT_SIZES, ImageSources, image_sources, line_image_sources
 from catalog.models import Product, ProductImage
@@ -61,7 +61,8 @@ def product_cards(context: Context, products: Iterable[Product], eager_first: in
         with context.push(product=product, eager=product.pk in eager):
             return template.render(context)
 
-    cards = cached.cached_many({product: key(product) for product in items}, render)
+    keys = {product: key(product) for product in items}
+    cards = cached.cached_many(keys, render, prepare=selectors.listing_images_load)
     return mark_safe("".join(cards[product] for product in items))  # noqa: S308 (rendered above)
 
 

@@ -132,9 +132,10 @@ def test_warm_pages_cost_a_fixed_number_of_queries(
         _read(shopper_client, url)
     # Session and user (2), the categories' version for the menu (1: the database cache of the
     # tests; Redis in production), cart and wishlist (2), then each page's own reads: the
-    # product's live fields and the categories' version for its data (2); a listing's count,
-    # products and their images (3), and a category page its category (1).
-    expected = {"product": 7, "category": 9, "home": 8}
+    # product's live fields and the categories' version for its data (2); a listing's products
+    # with their total (1: the cards and so their images come from the cache), and a category
+    # page its category (1).
+    expected = {"product": 7, "category": 7, "home": 6}
     for name, url in pages.items():
         with django_assert_num_queries(expected[name]):
             _read(shopper_client, url)
