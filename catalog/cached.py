@@ -107,12 +107,14 @@ def source_version(text: str) -> str:
 
 @dataclass(frozen=True)
 class MenuCategory:
-    """A category as the menu shows it (the URL worked out once, not on every page)."""
+    """A category as the menu and its own page show it (the URL worked out once, not on every
+    page)."""
 
     pk: int
     name: str
     slug: str
     url: str
+    description: str = ""
 
     def get_absolute_url(self) -> str:
         return self.url

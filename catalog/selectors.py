@@ -117,13 +117,13 @@ _NEWEST = ("-created_at", "-id")
 
 def product_list_published(
     *,
-    category: Category | None = None,
+    category: Category | cached.MenuCategory | None = None,
     query: str = "",
     options: ListingOptions = ListingOptions(),
 ) -> QuerySet[Product]:
     products = Product.objects.filter(is_published=True)
     if category is not None:
-        products = products.filter(category=category)
+        products = products.filter(category_id=category.pk)
     words = query.split()[:8]
     for word in words:
         products = products.filter(
@@ -214,15 +214,28 @@ def category_menu() -> list[cached.MenuCategory]:
 
     def load() -> list[cached.MenuCategory]:
         return [
-            cached.MenuCategory(pk=c.pk, name=c.name, slug=c.slug, url=c.get_absolute_url())
+            cached.MenuCategory(
+                pk=c.pk,
+                name=c.name,
+                slug=c.slug,
+                url=c.get_absolute_url(),
+                description=c.description,
+            )
             for c in category_list()
         ]
 
-    return cached.cached(f"catalog:menu:{cached.categories_version()}", load)
+    return cached.cached(f"catalog:categories:{cached.categories_version()}", load)
 
 
-def category_get(*, slug: str) -> Category:
-    return get_object_or_404(Category, slug=slug)
+def category_get(
+    *, slug: str, menu: list[cached.MenuCategory] | None = None
+) -> cached.MenuCategory:
+    """The category for its page, from the menu (``menu``, or read from the shared cache): every
+    category change makes a new menu, so this is never older than the category."""
+    for category in category_menu() if menu is None else menu:
+        if category.slug == slug:
+            return category
+    raise Http404("No category matches the given query.")
 
 
 def product_availability(*, product_id: int) -> Availability:

@@ -12,7 +12,7 @@ from catalog import selectors
 from catalog.availability import availability_of
 from catalog.forms import ListingForm, listing_form
 from catalog.models import Product
-from haat.context_processors import request_shopper_state
+from haat.context_processors import request_category_menu, request_shopper_state
 from haat.forms import form_search_query
 
 
@@ -38,7 +38,7 @@ def _listing_context(request: HttpRequest, form: ListingForm) -> dict[str, objec
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:
-    current = selectors.category_get(slug=slug)
+    current = selectors.category_get(slug=slug, menu=request_category_menu(request))
     form = listing_form(request.GET)
     products = selectors.product_list_published(category=current, options=form.options())
     context = {"category": current, "page": _page(request, products)}

@@ -13,6 +13,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, gettext, ngettext
 
 from accounts.selectors import shopper_state
+from catalog.cached import MenuCategory
 from catalog.money import format_number, shop_currency
 from catalog.selectors import category_menu
 from haat.validation import quantity_message
@@ -26,6 +27,13 @@ def request_shopper_state(request: HttpRequest) -> dict[str, Any] | None:
     if not hasattr(request, "_haat_shopper_state"):
         request._haat_shopper_state = shopper_state(user.pk)  # type: ignore[attr-defined]
     return request._haat_shopper_state  # type: ignore[attr-defined]
+
+
+def request_category_menu(request: HttpRequest) -> list[MenuCategory]:
+    """The category menu, read once per request (a category page and the header share it)."""
+    if not hasattr(request, "_haat_category_menu"):
+        request._haat_category_menu = category_menu()  # type: ignore[attr-defined]
+    return request._haat_category_menu  # type: ignore[attr-defined]
 
 
 def js_strings() -> dict[str, str | list[str]]:
@@ -96,7 +104,7 @@ def shop(request: HttpRequest) -> dict[str, Any]:
         "currency_code": currency.code,
         "currency": currency,
         "quantity_message": quantity_message,  # the quantity rule's refusal, for the JavaScript
-        "menu_categories": SimpleLazyObject(category_menu),
+        "menu_categories": SimpleLazyObject(lambda: request_category_menu(request)),
         # Templates call these when (and only when) they use them.
         "shopper_state": lambda: state() or {},
         "cart_count": lambda: (state() or {}).get("cart_count", 0),
