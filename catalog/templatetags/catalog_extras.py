@@ -87,7 +87,9 @@ def listing_controls(context: Context) -> str:
         engine = context.template.engine  # type: ignore[union-attr]
         html = engine.get_template(CONTROLS_TEMPLATE).render(context)
         if len(_CONTROLS) >= _CONTROLS_KEPT:
-            _CONTROLS.pop(next(iter(_CONTROLS), None), None)  # the oldest (threads: no KeyError)
+            oldest = next(iter(_CONTROLS), None)
+            if oldest is not None:
+                _CONTROLS.pop(oldest, None)  # another thread may have taken it: no KeyError
         _CONTROLS[key] = html
     return mark_safe(html)  # noqa: S308 (rendered by the template, which escapes)
 
