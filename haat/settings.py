@@ -250,7 +250,7 @@ except ValueError:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "haat.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "haat",
             "OPTIONS": {

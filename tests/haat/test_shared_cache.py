@@ -40,9 +40,19 @@ def test_with_redis_url_redis_is_the_cache_and_sessions_are_cached_db(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.core.cache.backends.redis.RedisCache",
+        "haat.cache.RedisCache",
         "haat.sessions",
     ]
+
+
+def test_the_redis_cache_keeps_one_client_per_server():
+    """Django's makes a client (and its table of reply parsers) for every call."""
+    from haat.cache import RedisCache
+
+    backend = RedisCache("redis://127.0.0.1:18199/2", {})._cache
+    client = backend.get_client()
+    assert backend.get_client("key") is client
+    assert backend.get_client(write=True) is client
 
 
 def test_bad_redis_timeout_is_a_clear_error(tmp_path):
@@ -56,7 +66,7 @@ def redis_is_down(settings):
     """Redis configured but nothing listening: every cache call fails at once."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "haat.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:18199/2",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
