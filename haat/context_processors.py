@@ -16,16 +16,22 @@ from accounts.selectors import shopper_state
 from catalog.cached import MenuCategory
 from catalog.money import format_number, shop_currency
 from catalog.selectors import category_menu
+from haat.store import CartContents, WishlistContents
 from haat.validation import quantity_message
 
 
-def request_shopper_state(request: HttpRequest) -> dict[str, Any] | None:
-    """The signed-in shopper's state, read once per request (views and the header share it)."""
+def request_shopper_state(
+    request: HttpRequest,
+    cart: CartContents | None = None,
+    wishlist: WishlistContents | None = None,
+) -> dict[str, Any] | None:
+    """The signed-in shopper's state, read once per request (views and the header share it);
+    ``cart`` and ``wishlist``: both as the view just read them, so they are not read twice."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
     if not hasattr(request, "_haat_shopper_state"):
-        request._haat_shopper_state = shopper_state(user.pk)  # type: ignore[attr-defined]
+        request._haat_shopper_state = shopper_state(user.pk, cart, wishlist)  # type: ignore[attr-defined]
     return request._haat_shopper_state  # type: ignore[attr-defined]
 
 

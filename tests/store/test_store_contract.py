@@ -182,3 +182,38 @@ def test_wishlist_alerts_wanted_lists_who_waits_for_what(store, make_user, make_
     assert pairs(None) == sorted([(first.pk, fan.pk), (second.pk, fan.pk), (second.pk, lamp.pk)])
     assert pairs([lamp.pk]) == [(second.pk, lamp.pk)]
     assert pairs([]) == []
+
+
+def test_shopper_get_reads_the_cart_and_wishlist_together(store, make_user, make_product):
+    """What the header reads in one go is what cart_get and wishlist_get say, in their order."""
+    shopper, other = make_user(), make_user()
+    assert store.shopper_get(shopper.pk) == (
+        store.cart_get(shopper.pk),
+        store.wishlist_get(shopper.pk),
+    )
+    a, b, c = make_product(name="Alpha"), make_product(name="Beta"), make_product(name="Gamma")
+    for product, quantity in ((b, 2), (a, 1), (c, 3)):
+        store.cart_update(
+            shopper.pk, [product.pk], lambda lines, _, p=product, q=quantity: {**lines, p.pk: q}
+        )
+    store.cart_update(other.pk, [a.pk], lambda lines, _: {a.pk: 5})
+    assert store.shopper_get(shopper.pk) == (
+        store.cart_get(shopper.pk),
+        store.wishlist_get(shopper.pk),
+    )
+    for product in (c, a, b):
+        entry = WishlistEntry(
+            product.pk, product.name, product.slug, 100, alert_wanted=product is a
+        )
+        store.wishlist_update(shopper.pk, [], lambda items, _, e=entry: [e, *items])
+    store.wishlist_update(other.pk, [], lambda items, _: [WishlistEntry(c.pk, c.name, c.slug)])
+    cart, wishlist = store.shopper_get(shopper.pk)
+    assert (cart, wishlist) == (store.cart_get(shopper.pk), store.wishlist_get(shopper.pk))
+    assert list(cart.lines.items()) == [(b.pk, 2), (a.pk, 1), (c.pk, 3)]
+    assert [item.name for item in wishlist.items] == ["Beta", "Alpha", "Gamma"]
+    assert cart.version > 0 and wishlist.version > 0
+    store.cart_update(shopper.pk, [], lambda lines, _: {})
+    assert store.shopper_get(shopper.pk) == (
+        store.cart_get(shopper.pk),
+        store.wishlist_get(shopper.pk),
+    )
