@@ -179,24 +179,24 @@ def product_get_published(*, slug: str) -> Product:
 _LIVE_FIELDS = ("stock", "price_minor", "list_price_minor", "is_published")
 
 
-def product_page_get(*, slug: str) -> Product:
+def product_page_get(*, slug: str, categories_version: int | None = None) -> Product:
     """The published product for its page: one small query for its live fields (stock, price,
     publication) and its version; the rest (names, description, category, images) from the
-    shared cache under that version, loaded on a miss."""
-    live = (
+    shared cache under that version, loaded on a miss. ``categories_version``: as the request
+    already read it (else read here)."""
+    # The slug is unique: no ORDER BY (working out the model's ordering cost more than the query).
+    rows = (
         Product.objects.filter(is_published=True, slug=slug)
-        .values("pk", "updated_at", *_LIVE_FIELDS)
-        .first()
+        .order_by()
+        .values("pk", "updated_at", *_LIVE_FIELDS)[:1]
     )
+    live = next(iter(rows), None)
     if live is None:
         raise Http404("No product matches the given query.")
+    if categories_version is None:
+        categories_version = cached.categories_version()
     key = cached.keys_of(
-        (
-            "catalog:product",
-            live["pk"],
-            live["updated_at"].timestamp(),
-            cached.categories_version(),
-        )
+        ("catalog:product", live["pk"], live["updated_at"].timestamp(), categories_version)
     )
     item = cached.cached(key, lambda: product_get_published(slug=slug))
     for field in _LIVE_FIELDS:
@@ -208,9 +208,21 @@ def category_list() -> QuerySet[Category]:
     return Category.objects.all()
 
 
-def category_menu() -> list[cached.MenuCategory]:
+# The menu of the latest categories' version this process has seen: a version's menu never
+# changes (every change makes a new version), so it is not read from the shared cache again.
+_menu_seen: tuple[int, list[cached.MenuCategory]] | None = None
+
+
+def category_menu(version: int | None = None) -> list[cached.MenuCategory]:
     """Every category in menu order, from the shared cache (one query when the categories
-    changed since it was filled)."""
+    changed since it was filled). ``version``: the categories' version, as the request already
+    read it (else read here)."""
+    global _menu_seen
+    if version is None:
+        version = cached.categories_version()
+    seen = _menu_seen
+    if seen is not None and seen[0] == version and version:
+        return seen[1]
 
     def load() -> list[cached.MenuCategory]:
         return [
@@ -224,7 +236,10 @@ def category_menu() -> list[cached.MenuCategory]:
             for c in category_list()
         ]
 
-    return cached.cached(f"catalog:categories:{cached.categories_version()}", load)
+    menu = cached.cached(f"catalog:categories:{version}", load)
+    if version:  # 0: the shared cache is failing, so no version can be trusted
+        _menu_seen = (version, menu)
+    return menu
 
 
 def category_get(

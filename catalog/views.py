@@ -12,7 +12,11 @@ from catalog import selectors
 from catalog.availability import availability_of
 from catalog.forms import ListingForm, listing_form
 from catalog.models import Product
-from haat.context_processors import request_category_menu, request_shopper_state
+from haat.context_processors import (
+    request_categories_version,
+    request_category_menu,
+    request_shopper_state,
+)
 from haat.forms import form_search_query
 
 
@@ -57,7 +61,9 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 def product(request: HttpRequest, slug: str) -> HttpResponse:
-    item = selectors.product_page_get(slug=slug)
+    item = selectors.product_page_get(
+        slug=slug, categories_version=request_categories_version(request)
+    )
     # The header needs the same state: read it once for both.
     state = request_shopper_state(request) or {"cart": {}, "wishlist": []}
     in_cart = state["cart"].get(str(item.pk), 0)

@@ -13,7 +13,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, gettext, ngettext
 
 from accounts.selectors import shopper_state
-from catalog.cached import MenuCategory
+from catalog.cached import MenuCategory, categories_version
 from catalog.money import format_number, shop_currency
 from catalog.selectors import category_menu
 from haat.store import CartContents, WishlistContents
@@ -35,10 +35,19 @@ def request_shopper_state(
     return request._haat_shopper_state  # type: ignore[attr-defined]
 
 
+def request_categories_version(request: HttpRequest) -> int:
+    """The categories' version (catalog.cached), read once per request: the menu and a product
+    page's cached data are both keyed by it."""
+    if not hasattr(request, "_haat_categories_version"):
+        request._haat_categories_version = categories_version()  # type: ignore[attr-defined]
+    return request._haat_categories_version  # type: ignore[attr-defined]
+
+
 def request_category_menu(request: HttpRequest) -> list[MenuCategory]:
     """The category menu, read once per request (a category page and the header share it)."""
     if not hasattr(request, "_haat_category_menu"):
-        request._haat_category_menu = category_menu()  # type: ignore[attr-defined]
+        menu = category_menu(request_categories_version(request))
+        request._haat_category_menu = menu  # type: ignore[attr-defined]
     return request._haat_category_menu  # type: ignore[attr-defined]
 
 

@@ -132,10 +132,10 @@ def test_warm_pages_cost_a_fixed_number_of_queries(
         _read(shopper_client, url)
     # Session and user (2), the categories' version for the menu (1: the database cache of the
     # tests; Redis in production), cart and wishlist (1, together), then each page's own reads:
-    # the product's live fields and the categories' version for its data (2); a listing's products
-    # with their total (1: the cards and so their images come from the cache); a category page's
-    # category comes with the menu.
-    expected = {"product": 6, "category": 5, "home": 5}
+    # the product's live fields (1: its data is keyed by the same version, read once); a
+    # listing's products with their total (1: the cards and so their images come from the
+    # cache); a category page's category comes with the menu.
+    expected = {"product": 5, "category": 5, "home": 5}
     for name, url in pages.items():
         with django_assert_num_queries(expected[name]):
             _read(shopper_client, url)
