@@ -5,10 +5,13 @@ its own, and a shared part cannot read a request's values or hold a page's block
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import pytest
 from django.template import Context, Engine, TemplateSyntaxError
 from django.test import Client
+
+from haat import shared_fragments
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +85,39 @@ def test_a_shared_part_reads_no_request_values():
 def test_a_shared_part_cannot_hold_a_block():
     with pytest.raises(TemplateSyntaxError, match="cannot hold"):
         ENGINE.from_string("{% shared %}{% block title %}x{% endblock %}{% endshared %}")
+
+
+@dataclass(frozen=True)
+class _Line:
+    name: str
+    quantity: int
+
+
+@dataclass
+class _Loose:
+    name: str
+
+
+def test_a_part_shared_by_value_has_a_copy_per_value():
+    template = ENGINE.from_string(
+        "{% shared line %}{{ line.name }}×{{ line.quantity }}{% endshared %}"
+    )
+    assert template.render(Context({"line": _Line("Kettle", 1)})) == "Kettle×1"
+    assert template.render(Context({"line": _Line("Kettle", 2)})) == "Kettle×2"
+    assert template.render(Context({"line": _Line("Kettle", 1), "user": "x"})) == "Kettle×1"
+
+
+def test_a_part_shared_by_value_needs_a_frozen_dataclass():
+    """A model instance or a plain object would be keyed by less than it shows."""
+    template = ENGINE.from_string("{% shared line %}{{ line.name }}{% endshared %}")
+    with pytest.raises(TypeError, match="frozen dataclass"):
+        template.render(Context({"line": _Loose("Kettle")}))
+
+
+def test_a_part_shared_by_value_keeps_a_bounded_number_of_copies(monkeypatch):
+    monkeypatch.setattr(shared_fragments, "KEPT_PER_VALUE", 3)
+    template = ENGINE.from_string("{% shared line %}{{ line.quantity }}{% endshared %}")
+    for quantity in range(10):
+        assert template.render(Context({"line": _Line("Mug", quantity)})) == str(quantity)
+    (node,) = template.nodelist.get_nodes_by_type(shared_fragments.SharedNode)
+    assert len(node.copies) == 3
