@@ -120,4 +120,4 @@ def test_a_part_shared_by_value_keeps_a_bounded_number_of_copies(monkeypatch):
     for quantity in range(10):
         assert template.render(Context({"line": _Line("Mug", quantity)})) == str(quantity)
     (node,) = template.nodelist.get_nodes_by_type(shared_fragments.SharedNode)
-    assert len(node.copies) == 3
+    assert isinstance(node, shared_fragments.SharedNode) and len(node.copies) == 3
