@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from catalog import cached, selectors
-from catalog.availability import Availability, availability_of
+from catalog.availability import LOW_STOCK, Availability, availability_code, availability_of
 from catalog.images import SLOT_SIZES, ImageSources, image_sources, line_image_sources
 from catalog.models import Product, ProductImage
 
@@ -41,8 +41,8 @@ def product_cards(context: Context, products: Iterable[Product], eager_first: in
     eager = {product.pk for product in items[:eager_first]}
 
     def key(product: Product) -> str:
-        availability = availability_of(stock=product.stock, is_published=product.is_published)
-        shown_stock = product.stock if availability.is_low else availability.code
+        code = availability_code(stock=product.stock, is_published=product.is_published)
+        shown_stock = product.stock if code == LOW_STOCK else code
         return cached.keys_of(
             (
                 "catalog:card",
