@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from cart.selectors import cart_contents
-from wishlist.selectors import wishlist_contents
+from haat.store import CartContents, WishlistContents, get_store
 
 
-def shopper_state(user_id: int) -> dict[str, Any]:
-    cart = cart_contents(user_id=user_id)
-    wishlist = wishlist_contents(user_id=user_id)
+def shopper_state(
+    user_id: int, cart: CartContents | None = None, wishlist: WishlistContents | None = None
+) -> dict[str, Any]:
+    """``cart`` and ``wishlist``: both as the caller just read them (not read again); else they
+    are read in one round trip."""
+    if cart is None or wishlist is None:
+        cart, wishlist = get_store().shopper_get(user_id)
     return {
         "cart": {str(pk): quantity for pk, quantity in cart.lines.items()},
         "wishlist": wishlist.product_ids,

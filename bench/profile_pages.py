@@ -4,6 +4,8 @@ client, production settings, the benchmark's data): where each request's CPU tim
     .venv/bin/python bench/profile_pages.py --prepare   # fresh database haat_floor_profile
     .venv/bin/python bench/profile_pages.py [product cart ...] [--requests 200] [--html DIR]
 
+``--database NAME`` and ``--redis URL`` (both runs alike) keep two people's profiles apart.
+
 Prints, per endpoint, the CPU time per request, the queries per request and pyinstrument's
 call tree over the batch (``--html DIR`` also writes one HTML profile per endpoint).
 """
@@ -20,35 +22,38 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Two runs at once (two worktrees) each name their own: HAAT_PROFILE_DATABASE, HAAT_PROFILE_REDIS.
-DATABASE_NAME = os.environ.get("HAAT_PROFILE_DATABASE", "haat_floor_profile")
-DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DATABASE_NAME}"
-SETUP_FILE = Path(tempfile.gettempdir()) / f"{DATABASE_NAME}.json"
+# Defaults of --database and --redis (also from HAAT_PROFILE_DATABASE, HAAT_PROFILE_REDIS).
+DATABASE = os.environ.get("HAAT_PROFILE_DATABASE", "haat_floor_profile")
 REDIS_URL = os.environ.get("HAAT_PROFILE_REDIS", "redis://127.0.0.1:6379/14")
 
 
-def environment() -> dict[str, str]:
+def setup_file(database: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"{database}.json"
+
+
+def environment(database: str, redis_url: str) -> dict[str, str]:
     sys.path.insert(0, str(ROOT / "bench"))
     from run import server_env
 
-    env = server_env(DATABASE_URL, Path(tempfile.gettempdir()) / DATABASE_NAME)
+    url = f"postgres://postgres@127.0.0.1:5432/{database}"
+    env = server_env(url, Path(tempfile.gettempdir()) / f"haat-{database}")
     env.update(
         SECRET_KEY="profile-" + "k" * 50,
         ALLOWED_HOSTS="testserver,127.0.0.1",
         BENCH_FLOOR_ENDPOINT="true",
-        REDIS_URL=REDIS_URL,
+        REDIS_URL=redis_url,
         DJANGO_SETTINGS_MODULE="haat.settings",
     )
     return env
 
 
-def prepare() -> None:
+def prepare(database: str, redis_url: str) -> None:
     import psycopg
 
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {DATABASE_NAME} WITH (FORCE)")
-        c.execute(f"CREATE DATABASE {DATABASE_NAME}")
-    env = environment()
+        c.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        c.execute(f"CREATE DATABASE {database}")
+    env = environment(database, redis_url)
     py = sys.executable
     for args, extra in (
         (["manage.py", "migrate", "--noinput", "-v0"], {}),
@@ -69,7 +74,7 @@ def prepare() -> None:
     out = subprocess.run(
         [py, "bench/prepare.py", "60", "10"], cwd=ROOT, env=env, check=True, capture_output=True
     ).stdout
-    SETUP_FILE.write_text(out.decode())
+    setup_file(database).write_text(out.decode())
 
 
 def main() -> None:
@@ -78,11 +83,18 @@ def main() -> None:
     parser.add_argument("--prepare", action="store_true")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--html", type=Path)
+    parser.add_argument("--no-profile", action="store_true", help="CPU time and queries only")
+    parser.add_argument(
+        "--database", default=DATABASE, help="PostgreSQL database (--prepare: fresh)"
+    )
+    parser.add_argument("--redis", default=REDIS_URL, help="the shared cache's Redis database")
     args = parser.parse_args()
+    if not args.database.isidentifier():
+        raise SystemExit(f"not a database name: {args.database!r}")
     if args.prepare:
-        prepare()
+        prepare(args.database, args.redis)
         return
-    os.environ.update(environment())
+    os.environ.update(environment(args.database, args.redis))
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -92,7 +104,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from pyinstrument import Profiler
 
-    setup = json.loads(SETUP_FILE.read_text())
+    setup = json.loads(setup_file(args.database).read_text())
     shopper = setup["shoppers"][0]
     checkout_shopper = setup["shoppers"][1]
     client = Client(enforce_csrf_checks=False)
@@ -144,16 +156,23 @@ def main() -> None:
             call(name, n)
         with CaptureQueriesContext(connection) as queries:
             status = call(name, 5)
-        profiler = Profiler(interval=0.0002)
+        # Copied now: captured_queries reads the log lazily, and each request empties it.
+        sqls = [query["sql"] for query in queries.captured_queries]
+        # First without the profiler (its hooks slow calls down unevenly), then with it.
         cpu = time.process_time()
+        for n in range(args.requests):
+            call(name, n)
+        cpu = (time.process_time() - cpu) * 1000 / args.requests
+        print(f"\n===== {name}: {cpu:.2f} ms CPU per request, {len(sqls)} queries, {status}")
+        for sql in sqls:
+            print("   ", sql[:160])
+        if args.no_profile:
+            continue
+        profiler = Profiler(interval=0.0002)
         profiler.start()
         for n in range(args.requests):
             call(name, n)
         profiler.stop()
-        cpu = (time.process_time() - cpu) * 1000 / args.requests
-        print(f"\n===== {name}: {cpu:.2f} ms CPU per request, {len(queries)} queries, {status}")
-        for query in queries.captured_queries:
-            print("   ", query["sql"][:160])
         print(profiler.output_text(unicode=False, show_all=False))
         if args.html:
             args.html.mkdir(parents=True, exist_ok=True)

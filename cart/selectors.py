@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from catalog.availability import Availability, availability_of
-from haat.store import CartContents, get_store
+from haat.store import CartContents, WishlistContents, get_store
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,11 @@ def cart_get(*, user_id: int, contents: CartContents | None = None) -> CartView:
             )
         )
     return CartView(contents.version, lines)
+
+
+def cart_and_wishlist_contents(*, user_id: int) -> tuple[CartContents, WishlistContents]:
+    """The cart with the wishlist, in one read: the cart page's lines and its header's counts."""
+    return get_store().shopper_get(user_id)
 
 
 def cart_contents(*, user_id: int) -> CartContents:

@@ -18,6 +18,7 @@ from accounts import resume
 from cart import selectors, services
 from catalog.models import Product
 from catalog.money import format_number, shop_currency
+from haat.context_processors import request_shopper_state
 from haat.errors import DomainError
 from haat.forms import form_product_id, form_product_ids, form_quantity
 from haat.http import FRAGMENT_HEADER, safe_next_url, signed_in_user_id, wanted_fragment
@@ -29,8 +30,13 @@ from orders.selectors import delivery_zone_choose
 @login_required
 def cart_page(request: HttpRequest) -> HttpResponse:
     user_id = signed_in_user_id(request)
-    cart = selectors.cart_get(user_id=user_id)
     fragment = wanted_fragment(request, ("cart-body",))
+    if fragment is None:  # the whole page: its header's counts from the same read
+        contents, wishlist = selectors.cart_and_wishlist_contents(user_id=user_id)
+        request_shopper_state(request, cart=contents, wishlist=wishlist)
+    else:
+        contents = selectors.cart_contents(user_id=user_id)
+    cart = selectors.cart_get(user_id=user_id, contents=contents)
     template = f"cart/cart.html#{fragment}" if fragment else "cart/cart.html"
     # An estimate for the zone of the shopper's last order (or the default one); checkout
     # works out the fee charged, for the zone chosen there.

@@ -67,16 +67,24 @@ def _digits(count: int) -> str:
     return lazy(lambda: format_number(count), str)()
 
 
+def availability_code(*, stock: int, is_published: bool = True) -> str:
+    """The code of ``availability_of(...)`` alone, without its message (a listing's cache keys
+    need it for every card)."""
+    if not is_published:
+        return UNAVAILABLE
+    if stock <= 0:
+        return OUT_OF_STOCK
+    return LOW_STOCK if stock <= settings.LOW_STOCK_THRESHOLD else IN_STOCK
+
+
 def availability_of(*, stock: int, is_published: bool = True) -> Availability:
     """The availability of a product with ``stock`` units; ``is_published=False`` also covers a
     product that no longer exists."""
-    if not is_published:
-        return Availability(UNAVAILABLE, MESSAGES[UNAVAILABLE], 0, 0)
-    stock = max(0, stock)
-    if stock == 0:
-        return Availability(OUT_OF_STOCK, MESSAGES[OUT_OF_STOCK], 0, 0)
-    if stock <= settings.LOW_STOCK_THRESHOLD:
+    code = availability_code(stock=stock, is_published=is_published)
+    if code == LOW_STOCK:
         return Availability(
             LOW_STOCK, format_lazy(MESSAGES[LOW_STOCK], stock=_digits(stock)), stock, stock
         )
-    return Availability(IN_STOCK, MESSAGES[IN_STOCK], stock, stock)
+    if code == IN_STOCK:
+        return Availability(IN_STOCK, MESSAGES[IN_STOCK], stock, stock)
+    return Availability(code, MESSAGES[code], 0, 0)

@@ -75,10 +75,18 @@ def cached[T](key: str, load: Callable[[], T]) -> T:
     return value
 
 
-def cached_many(keys: dict[Any, str], render: Callable[[Any], str]) -> dict[Any, str]:
+def cached_many(
+    keys: dict[Any, str],
+    render: Callable[[Any], str],
+    prepare: Callable[[list[Any]], None] | None = None,
+) -> dict[Any, str]:
     """For each item of ``keys`` (item -> key): its entry, or ``render(item)`` stored under it;
-    one round trip to the cache for the reads and one for the writes."""
+    one round trip to the cache for the reads and one for the writes. ``prepare(missing)`` runs
+    once before the items without an entry are rendered (to load what only rendering needs)."""
     found: dict[str, str] = _safely({}, lambda: _store().get_many(list(keys.values())))
+    missing = [item for item, key in keys.items() if key not in found]
+    if missing and prepare is not None:
+        prepare(missing)
     made: dict[str, str] = {}
     result = {}
     for item, key in keys.items():
@@ -99,12 +107,14 @@ def source_version(text: str) -> str:
 
 @dataclass(frozen=True)
 class MenuCategory:
-    """A category as the menu shows it (the URL worked out once, not on every page)."""
+    """A category as the menu and its own page show it (the URL worked out once, not on every
+    page)."""
 
     pk: int
     name: str
     slug: str
     url: str
+    description: str = ""
 
     def get_absolute_url(self) -> str:
         return self.url

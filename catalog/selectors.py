@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import (
     Case,
+    Count,
     Expression,
     ExpressionWrapper,
     F,
@@ -17,6 +19,8 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
@@ -30,10 +34,34 @@ from haat.errors import ProductNotFound
 from haat.store import get_store
 
 
+def _images() -> Prefetch:
+    return Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+
+
 def _with_images(queryset: QuerySet[Product]) -> QuerySet[Product]:
-    return queryset.select_related("category").prefetch_related(
-        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
-    )
+    return queryset.select_related("category").prefetch_related(_images())
+
+
+# What a listing reads per product: what a card's cache key holds (catalog_extras.product_cards)
+# and what a card shows. No description, category or images: cards come from the shared cache,
+# and only the products whose card is missing there have their images read
+# (``listing_images_load``).
+LISTING_FIELDS = (
+    "pk",
+    "name",
+    "slug",
+    "price_minor",
+    "list_price_minor",
+    "stock",
+    "is_published",
+    "created_at",
+    "updated_at",
+)
+
+
+def listing_images_load(products: list[Product]) -> None:
+    """Read the images of these listing products (one query), for rendering their cards."""
+    prefetch_related_objects(products, _images())
 
 
 class ListingSort(models.TextChoices):
@@ -89,13 +117,13 @@ _NEWEST = ("-created_at", "-id")
 
 def product_list_published(
     *,
-    category: Category | None = None,
+    category: Category | cached.MenuCategory | None = None,
     query: str = "",
     options: ListingOptions = ListingOptions(),
 ) -> QuerySet[Product]:
     products = Product.objects.filter(is_published=True)
     if category is not None:
-        products = products.filter(category=category)
+        products = products.filter(category_id=category.pk)
     words = query.split()[:8]
     for word in words:
         products = products.filter(
@@ -121,7 +149,26 @@ def product_list_published(
     elif options.sort == ListingSort.RELEVANCE and words:
         products = products.annotate(match_score=_match_score(words))
         order = ("-match_score", *_NEWEST)
-    return _with_images(products).order_by(*order)
+    return products.only(*LISTING_FIELDS).order_by(*order)
+
+
+# Page numbers past this go the long way (a COUNT first): no OFFSET the database would refuse.
+_MAX_DIRECT_PAGE = 100_000
+
+
+def listing_page(products: QuerySet[Product], number: int, per_page: int) -> Page:
+    """Page ``number`` (from 1) of a listing. The page's rows carry the listing's total (a window
+    count, taken before LIMIT), so a page that has rows costs one query, not a COUNT and then the
+    rows; a number past the end gets the COUNT and the last page, as Django's paginator does."""
+    paginator = Paginator(products, per_page)
+    if number <= _MAX_DIRECT_PAGE:
+        start = (number - 1) * per_page
+        counted = products.annotate(listing_total=Window(Count("*")))
+        rows = list(counted[start : start + per_page])
+        if rows:
+            paginator.count = rows[0].listing_total
+            return Page(rows, number, paginator)
+    return paginator.get_page(number)
 
 
 def product_get_published(*, slug: str) -> Product:
@@ -132,24 +179,24 @@ def product_get_published(*, slug: str) -> Product:
 _LIVE_FIELDS = ("stock", "price_minor", "list_price_minor", "is_published")
 
 
-def product_page_get(*, slug: str) -> Product:
+def product_page_get(*, slug: str, categories_version: int | None = None) -> Product:
     """The published product for its page: one small query for its live fields (stock, price,
     publication) and its version; the rest (names, description, category, images) from the
-    shared cache under that version, loaded on a miss."""
-    live = (
+    shared cache under that version, loaded on a miss. ``categories_version``: as the request
+    already read it (else read here)."""
+    # The slug is unique: no ORDER BY (working out the model's ordering cost more than the query).
+    rows = (
         Product.objects.filter(is_published=True, slug=slug)
-        .values("pk", "updated_at", *_LIVE_FIELDS)
-        .first()
+        .order_by()
+        .values("pk", "updated_at", *_LIVE_FIELDS)[:1]
     )
+    live = next(iter(rows), None)
     if live is None:
         raise Http404("No product matches the given query.")
+    if categories_version is None:
+        categories_version = cached.categories_version()
     key = cached.keys_of(
-        (
-            "catalog:product",
-            live["pk"],
-            live["updated_at"].timestamp(),
-            cached.categories_version(),
-        )
+        ("catalog:product", live["pk"], live["updated_at"].timestamp(), categories_version)
     )
     item = cached.cached(key, lambda: product_get_published(slug=slug))
     for field in _LIVE_FIELDS:
@@ -161,21 +208,49 @@ def category_list() -> QuerySet[Category]:
     return Category.objects.all()
 
 
-def category_menu() -> list[cached.MenuCategory]:
+# The menu of the latest categories' version this process has seen: a version's menu never
+# changes (every change makes a new version), so it is not read from the shared cache again.
+_menu_seen: tuple[int, list[cached.MenuCategory]] | None = None
+
+
+def category_menu(version: int | None = None) -> list[cached.MenuCategory]:
     """Every category in menu order, from the shared cache (one query when the categories
-    changed since it was filled)."""
+    changed since it was filled). ``version``: the categories' version, as the request already
+    read it (else read here)."""
+    global _menu_seen
+    if version is None:
+        version = cached.categories_version()
+    seen = _menu_seen
+    if seen is not None and seen[0] == version and version:
+        return seen[1]
 
     def load() -> list[cached.MenuCategory]:
         return [
-            cached.MenuCategory(pk=c.pk, name=c.name, slug=c.slug, url=c.get_absolute_url())
+            cached.MenuCategory(
+                pk=c.pk,
+                name=c.name,
+                slug=c.slug,
+                url=c.get_absolute_url(),
+                description=c.description,
+            )
             for c in category_list()
         ]
 
-    return cached.cached(f"catalog:menu:{cached.categories_version()}", load)
+    menu = cached.cached(f"catalog:categories:{version}", load)
+    if version:  # 0: the shared cache is failing, so no version can be trusted
+        _menu_seen = (version, menu)
+    return menu
 
 
-def category_get(*, slug: str) -> Category:
-    return get_object_or_404(Category, slug=slug)
+def category_get(
+    *, slug: str, menu: list[cached.MenuCategory] | None = None
+) -> cached.MenuCategory:
+    """The category for its page, from the menu (``menu``, or read from the shared cache): every
+    category change makes a new menu, so this is never older than the category."""
+    for category in category_menu() if menu is None else menu:
+        if category.slug == slug:
+            return category
+    raise Http404("No category matches the given query.")
 
 
 def product_availability(*, product_id: int) -> Availability:

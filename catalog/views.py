@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,18 +12,21 @@ from catalog import selectors
 from catalog.availability import availability_of
 from catalog.forms import ListingForm, listing_form
 from catalog.models import Product
-from haat.context_processors import request_shopper_state
+from haat.context_processors import (
+    request_categories_version,
+    request_category_menu,
+    request_shopper_state,
+)
 from haat.forms import form_search_query
 
 
 def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
-    paginator = Paginator(products, settings.PRODUCTS_PER_PAGE)
     number = request.GET.get("page", "1")
     # Nonsense or numbers below one mean the first page; past the end means the last page.
     # ASCII digits only: "²".isdigit() is true, but int("²") fails.
     if not (number.isascii() and number.isdigit()) or int(number) < 1:
         number = "1"
-    return paginator.get_page(number)
+    return selectors.listing_page(products, int(number), settings.PRODUCTS_PER_PAGE)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -39,7 +42,7 @@ def _listing_context(request: HttpRequest, form: ListingForm) -> dict[str, objec
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:
-    current = selectors.category_get(slug=slug)
+    current = selectors.category_get(slug=slug, menu=request_category_menu(request))
     form = listing_form(request.GET)
     products = selectors.product_list_published(category=current, options=form.options())
     context = {"category": current, "page": _page(request, products)}
@@ -58,7 +61,9 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 def product(request: HttpRequest, slug: str) -> HttpResponse:
-    item = selectors.product_page_get(slug=slug)
+    item = selectors.product_page_get(
+        slug=slug, categories_version=request_categories_version(request)
+    )
     # The header needs the same state: read it once for both.
     state = request_shopper_state(request) or {"cart": {}, "wishlist": []}
     in_cart = state["cart"].get(str(item.pk), 0)

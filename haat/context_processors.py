@@ -13,19 +13,42 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, gettext, ngettext
 
 from accounts.selectors import shopper_state
+from catalog.cached import MenuCategory, categories_version
 from catalog.money import format_number, shop_currency
 from catalog.selectors import category_menu
+from haat.store import CartContents, WishlistContents
 from haat.validation import quantity_message
 
 
-def request_shopper_state(request: HttpRequest) -> dict[str, Any] | None:
-    """The signed-in shopper's state, read once per request (views and the header share it)."""
+def request_shopper_state(
+    request: HttpRequest,
+    cart: CartContents | None = None,
+    wishlist: WishlistContents | None = None,
+) -> dict[str, Any] | None:
+    """The signed-in shopper's state, read once per request (views and the header share it);
+    ``cart`` and ``wishlist``: both as the view just read them, so they are not read twice."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
     if not hasattr(request, "_haat_shopper_state"):
-        request._haat_shopper_state = shopper_state(user.pk)  # type: ignore[attr-defined]
+        request._haat_shopper_state = shopper_state(user.pk, cart, wishlist)  # type: ignore[attr-defined]
     return request._haat_shopper_state  # type: ignore[attr-defined]
+
+
+def request_categories_version(request: HttpRequest) -> int:
+    """The categories' version (catalog.cached), read once per request: the menu and a product
+    page's cached data are both keyed by it."""
+    if not hasattr(request, "_haat_categories_version"):
+        request._haat_categories_version = categories_version()  # type: ignore[attr-defined]
+    return request._haat_categories_version  # type: ignore[attr-defined]
+
+
+def request_category_menu(request: HttpRequest) -> list[MenuCategory]:
+    """The category menu, read once per request (a category page and the header share it)."""
+    if not hasattr(request, "_haat_category_menu"):
+        menu = category_menu(request_categories_version(request))
+        request._haat_category_menu = menu  # type: ignore[attr-defined]
+    return request._haat_category_menu  # type: ignore[attr-defined]
 
 
 def js_strings() -> dict[str, str | list[str]]:
@@ -96,7 +119,7 @@ def shop(request: HttpRequest) -> dict[str, Any]:
         "currency_code": currency.code,
         "currency": currency,
         "quantity_message": quantity_message,  # the quantity rule's refusal, for the JavaScript
-        "menu_categories": SimpleLazyObject(category_menu),
+        "menu_categories": SimpleLazyObject(lambda: request_category_menu(request)),
         # Templates call these when (and only when) they use them.
         "shopper_state": lambda: state() or {},
         "cart_count": lambda: (state() or {}).get("cart_count", 0),

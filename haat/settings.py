@@ -151,6 +151,7 @@ TEMPLATES = [
                 "django.templatetags.i18n",
                 "catalog.templatetags.money",
                 "catalog.templatetags.catalog_extras",
+                "haat.shared_fragments",
             ],
         },
     }

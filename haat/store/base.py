@@ -130,6 +130,10 @@ class Store(Protocol):
 
     def wishlist_get(self, user_id: int) -> WishlistContents: ...
 
+    def shopper_get(self, user_id: int) -> tuple[CartContents, WishlistContents]:
+        """The shopper's cart and wishlist, read together (what every page's header shows)."""
+        ...
+
     def wishlist_update(
         self, user_id: int, product_ids: Iterable[int], change: WishlistChange
     ) -> WishlistContents:

@@ -279,6 +279,21 @@ class DatabaseStore:
         items = tuple(_wishlist_entry(row[1:]) for row in rows if row[1] is not None)
         return WishlistContents(int(rows[0][0]), items)
 
+    def shopper_get(self, user_id: int) -> tuple[CartContents, WishlistContents]:
+        # One round trip for both (every signed-in page's header). A UNION's ORDER BY may only
+        # name its columns, so the rows are put in order here: cart lines oldest first,
+        # wishlist items newest first, as cart_get and wishlist_get give them.
+        with connection.cursor() as cursor:
+            cursor.execute(_shopper_get(), [user_id, user_id])
+            rows = cursor.fetchall()
+        cart_rows = sorted((r for r in rows if r[0] == 0 and r[2] is not None), key=_added)
+        wish_rows = sorted((r for r in rows if r[0] == 1 and r[2] is not None), key=_added)
+        cart_version = next((int(r[1]) for r in rows if r[0] == 0), 0)
+        wishlist_version = next((int(r[1]) for r in rows if r[0] == 1), 0)
+        cart = CartContents(cart_version, {int(r[2]): int(r[3]) for r in cart_rows})
+        items = tuple(_wishlist_entry(r[2:3] + r[4:9]) for r in reversed(wish_rows))
+        return cart, WishlistContents(wishlist_version, items)
+
     def wishlist_update(
         self, user_id: int, product_ids: Iterable[int], change: WishlistChange
     ) -> WishlistContents:
@@ -372,6 +387,32 @@ class DatabaseStore:
         with connection.cursor() as cursor:
             cursor.execute(query + sql(" ORDER BY i.{I.pk}", I=WishlistItem), parameters)
             return [AlertWanted(int(user), int(product)) for user, product in cursor.fetchall()]
+
+
+@cache
+def _shopper_get() -> str:
+    """Cart lines and wishlist items of one user; each row: kind (0 cart, 1 wishlist), version,
+    product, quantity, the wishlist item's name, slug, price when saved and alert flags, and
+    when it was added (with its id, to break ties). A missing line or item leaves a row of the
+    cart or wishlist with no product; a missing cart or wishlist leaves no row."""
+    return sql(
+        "SELECT 0, c.{C.version}, l.{L.product}, l.{L.quantity}, NULL, NULL, NULL, NULL, NULL, "
+        "l.{L.added_at}, l.{L.pk} FROM {C} c LEFT JOIN {L} l ON l.{L.cart} = c.{C.pk} "
+        "WHERE c.{C.user} = %s "
+        "UNION ALL "
+        "SELECT 1, w.{W.version}, i.{I.product_ref}, NULL, i.{I.product_name}, "
+        "i.{I.product_slug}, i.{I.added_price_minor}, i.{I.alert_wanted}, i.{I.alert_sent}, "
+        "i.{I.added_at}, i.{I.pk} FROM {W} w LEFT JOIN {I} i ON i.{I.wishlist} = w.{W.pk} "
+        "WHERE w.{W.user} = %s",
+        C=Cart,
+        L=CartLine,
+        W=Wishlist,
+        I=WishlistItem,
+    )
+
+
+def _added(row: tuple[Any, ...]) -> tuple[Any, int]:
+    return row[9], int(row[10])
 
 
 def _wishlist_entry(row: tuple[Any, ...]) -> WishlistEntry:

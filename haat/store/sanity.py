@@ -351,6 +351,11 @@ class SanityStore:
         doc = self.client.documents([wishlist_doc_id(user_id)]).get(wishlist_doc_id(user_id))
         return _wishlist_contents(doc)
 
+    def shopper_get(self, user_id: int) -> tuple[CartContents, WishlistContents]:
+        cart_id, wishlist_id = cart_doc_id(user_id), wishlist_doc_id(user_id)
+        docs = self.client.documents([cart_id, wishlist_id])  # one request for both
+        return _cart_contents(docs.get(cart_id)), _wishlist_contents(docs.get(wishlist_id))
+
     def wishlist_update(
         self, user_id: int, product_ids: Iterable[int], change: WishlistChange
     ) -> WishlistContents:

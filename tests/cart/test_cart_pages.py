@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from cart.selectors import cart_contents
 from cart.services import cart_add_line
@@ -154,3 +157,49 @@ def test_product_page_first_load_javascript_is_small(client, make_product):
             total += len(gzip.compress(code.encode(), compresslevel=9))
     print(f"product page first-load JavaScript: {total / 1024:.1f} KB gzipped")
     assert total <= 10 * 1024
+
+
+def test_cart_page_reads_the_cart_once_for_its_lines_and_header(
+    shopper_client, shopper, make_product
+):
+    first, second = make_product(), make_product()
+    cart_add_line(user_id=shopper.pk, product_id=first.pk, quantity=2)
+    cart_add_line(user_id=shopper.pk, product_id=second.pk, quantity=1)
+    for headers in ({}, {"X-Haat-Fragment": "cart-body"}):
+        with CaptureQueriesContext(connection) as queries:
+            assert shopper_client.get("/cart/", headers=headers).status_code == 200
+        cart_reads = [q["sql"] for q in queries.captured_queries if '"cart_cart"' in q["sql"]]
+        assert len(cart_reads) == 1, headers
+        # The page's header shows the wishlist's count too, read with the cart; the cart's part
+        # alone needs no wishlist.
+        wishlist_reads = [q for q in queries.captured_queries if '"wishlist_wishlist"' in q["sql"]]
+        assert len(wishlist_reads) == (0 if headers else 1)
+        assert ('"wishlist_wishlist"' in cart_reads[0]) == (not headers)
+    page = shopper_client.get("/cart/").content.decode()
+    badge = re.search(r'data-badge="cart"\s*>.*?</span>\s*([^<]+)</span>', page, re.S)
+    assert badge and badge.group(1).strip() == "3"
+
+
+def test_cart_lines_show_each_cart_and_stock_as_they_are_now(make_user, make_product):
+    """A line's markup is kept per process and line: another cart's quantity, or the stock
+    before a sale, never shows."""
+    product = make_product(stock=9, name="Clay Pot")
+    first, second = make_user(), make_user()
+    pages = {}
+    for user, quantity in ((first, 2), (second, 5)):
+        cart_add_line(user_id=user.pk, product_id=product.pk, quantity=quantity)
+        pages[user.pk] = Client()
+        pages[user.pk].force_login(user)
+
+    def line(user) -> str:
+        body = pages[user.pk].get("/cart/").content.decode()
+        found = re.search(r'<li class="cart-line.*?</li>', body, re.S)
+        assert found
+        return found.group(0)
+
+    assert 'data-quantity="2"' in line(first)
+    assert 'data-quantity="5"' in line(second)
+    assert 'data-quantity="2"' in line(first) and "left" not in line(first)
+    stock_adjust(product_id=product.pk, delta=-6, reason="correction")
+    assert "Only 3 left (you have 5)" in line(second)
+    assert 'data-max="3"' in line(first)

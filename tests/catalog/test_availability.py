@@ -17,6 +17,7 @@ from catalog.availability import (
     MESSAGES,
     OUT_OF_STOCK,
     UNAVAILABLE,
+    availability_code,
     availability_of,
 )
 from checkout.selectors import checkout_preview
@@ -123,3 +124,13 @@ def test_the_page_script_has_no_stock_rule_of_its_own():
     for fixed in ('"In stock"', '"Out of stock"', '"No longer available"', '" left"'):
         assert fixed not in script
     assert "availability.message" in script  # what it shows instead
+
+
+@pytest.mark.parametrize("threshold", [0, 3])
+@pytest.mark.parametrize("stock", [-2, 0, 1, 3, 4, 50])
+@pytest.mark.parametrize("is_published", [True, False])
+def test_availability_code_is_the_code_of_availability_of(settings, threshold, stock, is_published):
+    settings.LOW_STOCK_THRESHOLD = threshold
+    assert availability_code(stock=stock, is_published=is_published) == (
+        availability_of(stock=stock, is_published=is_published).code
+    )

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from catalog import cached
-from catalog.models import Product, ProductImage
+from catalog.models import Category, Product, ProductImage
 from catalog.services import stock_adjust
 from tests.catalog.test_admin_stock import _form
 
@@ -131,10 +131,11 @@ def test_warm_pages_cost_a_fixed_number_of_queries(
     for url in pages.values():
         _read(shopper_client, url)
     # Session and user (2), the categories' version for the menu (1: the database cache of the
-    # tests; Redis in production), cart and wishlist (2), then each page's own reads: the
-    # product's live fields and the categories' version for its data (2); a listing's count,
-    # products and their images (3), and a category page its category (1).
-    expected = {"product": 7, "category": 9, "home": 8}
+    # tests; Redis in production), cart and wishlist (1, together), then each page's own reads:
+    # the product's live fields (1: its data is keyed by the same version, read once); a
+    # listing's products with their total (1: the cards and so their images come from the
+    # cache); a category page's category comes with the menu.
+    expected = {"product": 5, "category": 5, "home": 5}
     for name, url in pages.items():
         with django_assert_num_queries(expected[name]):
             _read(shopper_client, url)
@@ -150,3 +151,23 @@ def test_pages_are_served_when_the_cache_fails(client, make_product, monkeypatch
     monkeypatch.setattr(cached, "_store", Broken)
     for url in _pages(product).values():
         assert "Sturdy kettle" in _read(client, url)
+
+
+def test_category_pages_follow_category_changes_at_once(
+    client, make_product, django_capture_on_commit_callbacks
+):
+    """A category's page comes from the cached menu: a new category, a new description and a
+    deleted category show at once."""
+    product = make_product()
+    _read(client, product.category.get_absolute_url())
+    assert client.get("/c/garden/").status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        garden = Category.objects.create(name="Garden", slug="garden", description="Hoses")
+    assert "Hoses" in _read(client, "/c/garden/")
+    with django_capture_on_commit_callbacks(execute=True):
+        garden.description = "Hoses and rakes"
+        garden.save()
+    assert "Hoses and rakes" in _read(client, "/c/garden/")
+    with django_capture_on_commit_callbacks(execute=True):
+        garden.delete()
+    assert client.get("/c/garden/").status_code == 404

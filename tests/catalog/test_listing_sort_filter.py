@@ -191,3 +191,23 @@ def test_query_count_does_not_grow_with_products(client, make_product, category,
     for n in range(12):
         make_product(name=f"Kettle Steel more {n}", price_minor=1000 * TAKA)
     assert count_queries(client, url) == few
+
+
+def test_controls_show_what_each_shopper_asked(client, shelf, category):
+    """The controls are kept per process once drawn: a shopper's own values and refusals show,
+    never those of the shopper before (nor another language's words, nor a search's words)."""
+    plain = client.get(category_url(category)).content.decode()
+    assert "Enter a whole number." not in plain and "Clear filters" not in plain
+    asked = client.get(category_url(category, sort="price_desc", min_price="cheap", in_stock="on"))
+    body = asked.content.decode()
+    assert "Lowest price: Enter a whole number." in body
+    assert re.search(r'<option value="price_desc"\s+selected', body)
+    assert re.search(r'name="in_stock"[^>]*checked', body)
+    again = client.get(category_url(category)).content.decode()
+    assert again.count("Enter a whole number.") == 0 and "Clear filters" not in again
+    assert not re.search(r'<option value="price_desc"\s+selected', again)
+    searched = client.get("/search/?q=kettle").content.decode()
+    assert '<input type="hidden" name="q" value="kettle">' in searched
+    client.cookies["haat_language"] = "bn"
+    bangla = client.get(category_url(category)).content.decode()
+    assert "Sort by" not in bangla

@@ -156,3 +156,35 @@ def test_pages_render_for_signed_in_shopper(shopper_client, make_product):
     product = make_product()
     body = html(shopper_client.get(product.get_absolute_url()))
     assert "Sign out" in body
+
+
+@pytest.mark.parametrize(
+    ("page", "shown", "number"),
+    [("1", 5, 1), ("3", 2, 3), ("4", 2, 3), ("99999999999999999999", 2, 3), ("0", 5, 1)],
+)
+def test_listing_pages_count_the_whole_listing_and_clamp_the_number(
+    client, make_product, category, settings, page, shown, number
+):
+    """A page's rows carry the listing's total; a number past the end shows the last page."""
+    settings.PRODUCTS_PER_PAGE = 5
+    for _ in range(12):
+        make_product()
+    make_product(is_published=False)
+    response = client.get(reverse("catalog:category", args=[category.slug]), {"page": page})
+    listing = response.context["page"]
+    assert listing.paginator.count == 12
+    assert listing.paginator.num_pages == 3
+    assert (listing.number, len(listing.object_list)) == (number, shown)
+    assert "12 items" in html(response)
+
+
+def test_a_card_missing_from_the_cache_is_drawn_with_its_images(client, make_product):
+    """Warm listings read no images (the cards are cached); a card not in the cache yet reads
+    them before it is drawn."""
+    seen = make_product()
+    assert client.get("/").status_code == 200  # ``seen``'s card is cached now
+    new = make_product()
+    ProductImage.objects.create(product=new, image="products/fresh-look.jpg", alt_text="Lid")
+    body = html(client.get("/"))
+    assert "products/fresh-look.jpg" in body
+    assert seen.get_absolute_url() in body

@@ -42,6 +42,16 @@ def test_with_redis_url_redis_is_the_cache_and_sessions_are_cached_db(tmp_path):
     assert result.stdout.split() == ["haat.cache.RedisCache", "haat.sessions"]
 
 
+def test_the_redis_cache_keeps_one_client_per_server():
+    """Django's makes a client (and its table of reply parsers) for every call."""
+    from haat.cache import RedisCache
+
+    backend = RedisCache("redis://127.0.0.1:18199/2", {})._cache
+    client = backend.get_client()
+    assert backend.get_client("key") is client
+    assert backend.get_client(write=True) is client
+
+
 def test_bad_redis_timeout_is_a_clear_error(tmp_path):
     result = manage("check", REDIS_SOCKET_TIMEOUT="soon", HAAT_DATA_DIR=str(tmp_path))
     assert result.returncode != 0

@@ -191,3 +191,38 @@ def test_a_change_that_changes_nothing_makes_no_cart(store, shopper, make_produc
     assert store.cart_get(shopper.pk) == untouched
     first = store.cart_update(shopper.pk, [product.pk], lambda lines, _: {product.pk: 1})
     assert first.version == 1
+
+
+def test_shopper_get_reads_the_cart_and_wishlist_together(store, make_user, make_product):
+    """What the header reads in one go is what cart_get and wishlist_get say, in their order."""
+    shopper, other = make_user(), make_user()
+    assert store.shopper_get(shopper.pk) == (
+        store.cart_get(shopper.pk),
+        store.wishlist_get(shopper.pk),
+    )
+    a, b, c = make_product(name="Alpha"), make_product(name="Beta"), make_product(name="Gamma")
+    for product, quantity in ((b, 2), (a, 1), (c, 3)):
+        store.cart_update(
+            shopper.pk, [product.pk], lambda lines, _, p=product, q=quantity: {**lines, p.pk: q}
+        )
+    store.cart_update(other.pk, [a.pk], lambda lines, _: {a.pk: 5})
+    assert store.shopper_get(shopper.pk) == (
+        store.cart_get(shopper.pk),
+        store.wishlist_get(shopper.pk),
+    )
+    for product in (c, a, b):
+        entry = WishlistEntry(
+            product.pk, product.name, product.slug, 100, alert_wanted=product is a
+        )
+        store.wishlist_update(shopper.pk, [], lambda items, _, e=entry: [e, *items])
+    store.wishlist_update(other.pk, [], lambda items, _: [WishlistEntry(c.pk, c.name, c.slug)])
+    cart, wishlist = store.shopper_get(shopper.pk)
+    assert (cart, wishlist) == (store.cart_get(shopper.pk), store.wishlist_get(shopper.pk))
+    assert list(cart.lines.items()) == [(b.pk, 2), (a.pk, 1), (c.pk, 3)]
+    assert [item.name for item in wishlist.items] == ["Beta", "Alpha", "Gamma"]
+    assert cart.version > 0 and wishlist.version > 0
+    store.cart_update(shopper.pk, [], lambda lines, _: {})
+    assert store.shopper_get(shopper.pk) == (
+        store.cart_get(shopper.pk),
+        store.wishlist_get(shopper.pk),
+    )

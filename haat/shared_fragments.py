@@ -1,0 +1,86 @@
+"""``{% shared %}…{% endshared %}``: a part of a page that is the same for every shopper and
+request in one language (the page's frame: head links, logo, search box, icons, the language
+buttons, the footer), rendered once per process and language and then copied.
+
+The base template is on every page and was a third of a page's CPU time, most of it in parts
+that never change. A shared part cannot show anything of a request: it is rendered with only the
+names in ``SHARED_NAMES`` (no user, no CSRF token, no query, no counts), so a per-shopper value
+put inside by mistake renders empty rather than leaking to the next shopper, and blocks (which
+pages fill) are refused inside it. The copies are dropped when settings change (tests), and a
+template reloaded in development is new nodes with no copies.
+
+``{% shared line %}…{% endshared %}`` is a part drawn from one value as well (a cart line): one
+copy per language and value, which must be a frozen dataclass, so that the copy's key is
+everything it can show (a model instance's key would be its id alone). Each such part keeps the
+latest ``KEPT_PER_VALUE`` copies."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.template.base import Node, NodeList, Parser, Token
+from django.template.context import Context
+from django.template.loader_tags import BlockNode
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+register = template.Library()
+
+# What a shared part may read from the page's context: the same for every request.
+SHARED_NAMES = ("shop_name", "currency", "currency_code", "quantity_message", "js_strings")
+
+KEPT_PER_VALUE = 2000
+
+_NODES: weakref.WeakSet[SharedNode] = weakref.WeakSet()
+
+
+class SharedNode(Node):
+    def __init__(self, nodelist: NodeList, by: str | None = None) -> None:
+        self.nodelist = nodelist
+        self.by = by
+        self.copies: dict[object, SafeString] = {}
+        _NODES.add(self)
+
+    def render(self, context: Context) -> SafeString:
+        values: dict[str, Any] = {}
+        key: object = get_language()
+        if self.by is not None:
+            value = context.get(self.by)
+            params = getattr(value, "__dataclass_params__", None)
+            if params is None or not params.frozen:
+                raise TypeError(f"{{% shared {self.by} %}} needs a frozen dataclass")
+            values[self.by] = value
+            key = (key, value)
+        html = self.copies.get(key)
+        if html is None:
+            values.update((name, context.get(name)) for name in SHARED_NAMES)
+            html = mark_safe(self.nodelist.render(context.new(values)))  # noqa: S308
+            if len(self.copies) >= KEPT_PER_VALUE:
+                oldest = next(iter(self.copies), None)
+                if oldest is not None:
+                    self.copies.pop(oldest, None)  # another thread may have taken it
+            self.copies[key] = html
+        return html
+
+
+@register.tag("shared")
+def shared(parser: Parser, token: Token) -> SharedNode:
+    """``{% shared %}`` or ``{% shared <name> %}`` (see above)."""
+    bits = token.split_contents()
+    if len(bits) > 2:
+        raise template.TemplateSyntaxError("{% shared %} takes at most one name")
+    nodelist = parser.parse(("endshared",))
+    parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        raise template.TemplateSyntaxError("{% shared %} cannot hold a {% block %}")
+    return SharedNode(nodelist, bits[1] if len(bits) == 2 else None)
+
+
+@receiver(setting_changed, dispatch_uid="haat.shared_fragments.settings")
+def _settings_changed(**kwargs: object) -> None:
+    for node in _NODES:
+        node.copies.clear()
