@@ -150,10 +150,14 @@ def test_client_sent_prices_are_ignored(shopper_client, make_product):
     assert_error(response, 400, "invalid_request")
 
 
-def test_adding_to_a_cart_takes_three_statements_on_its_tables(shopper_client, make_product):
+def test_adding_to_a_cart_takes_three_statements_on_its_tables(
+    shopper_client, make_product, settings
+):
     """The cart's lock is its version bump, the lines come with their products in one read,
     and the answer is built from that read: UPDATE cart, SELECT lines and products, INSERT
     line (it was six: lock, lines, products, insert, bump, and the answer's products again)."""
+    if settings.STORE_BACKEND != "database":
+        pytest.skip("counts the database store's statements (the Sanity store keeps carts there)")
     first, second = make_product(stock=4), make_product(stock=9)
     call(shopper_client, "POST", "/api/cart/lines", {"product_id": first.pk, "quantity": 1})
     stock_adjust(product_id=first.pk, delta=-1, reason="sale")  # the answer shows it
