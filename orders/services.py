@@ -19,6 +19,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -178,12 +179,24 @@ def _recipient(order: Order) -> str:
     return mail_address(order.user) if order.user else ""
 
 
-def _message(order: Order, kind: str, recipient: str) -> EmailMultiAlternatives:
+def order_mail_message_id(mail: OrderMail) -> str:
+    """The Message-ID of a queued mail, the same each time it is sent. Sending is at least
+    once: a sender killed after the mail server took the mail, before the row said so, is
+    followed by another after the claim's lease, and mail programs show two messages with one
+    Message-ID as one."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "haat.localhost"
+    return f"<order-mail-{mail.pk}.{mail.kind}@{domain}>"
+
+
+def _message(mail: OrderMail, recipient: str) -> EmailMultiAlternatives:
     """The mail in the shopper's language (the one on their account; the shop's default if
     they never chose one)."""
+    order = mail.order
     language = getattr(order.user, "language", "") or settings.LANGUAGE_CODE
     with translation.override(language):
-        return _message_in_active_language(order, kind, recipient)
+        message = _message_in_active_language(order, mail.kind, recipient)
+    message.extra_headers["Message-ID"] = order_mail_message_id(mail)
+    return message
 
 
 def _message_in_active_language(order: Order, kind: str, recipient: str) -> EmailMultiAlternatives:
@@ -222,7 +235,7 @@ def order_mail_send(*, mail_id: int, now: datetime | None = None) -> str:
         OrderMail.objects.filter(pk=mail_id).update(status=OrderMail.Status.SKIPPED)
         return "skipped"
     try:
-        _message(mail.order, mail.kind, recipient).send()
+        _message(mail, recipient).send()
     except Exception as error:
         gave_up = mail.attempts >= settings.ORDER_MAIL_MAX_ATTEMPTS
         OrderMail.objects.filter(pk=mail_id, claimed_at=now).update(

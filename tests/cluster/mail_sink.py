@@ -1,5 +1,5 @@
 """An SMTP server for the cluster's mails (aiosmtpd, on 127.0.0.1): it accepts every message and
-keeps who it was for and its subject, so a test can count the order mails that really went out."""
+keeps who it was for, its subject and its Message-ID, so a test can count the order mails that really went out."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per c
 class Received:
     to: tuple[str, ...]
     subject: str
+    message_id: str = ""
 
 
 @dataclass
@@ -32,7 +33,9 @@ class MailSink:
         message = message_from_bytes(envelope.original_content or envelope.content)
         subject = str(make_header(decode_header(message.get("Subject", ""))))
         with self._lock:
-            self.received.append(Received(tuple(envelope.rcpt_tos), subject))
+            self.received.append(
+                Received(tuple(envelope.rcpt_tos), subject, message.get("Message-ID", ""))
+            )
         return "250 OK"
 
     def start(self) -> None:
@@ -46,3 +49,7 @@ class MailSink:
     def subjects(self) -> list[str]:
         with self._lock:
             return [mail.subject for mail in self.received]
+
+    def mails(self) -> list[Received]:
+        with self._lock:
+            return list(self.received)

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models.query import QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -23,7 +24,13 @@ from checkout.services import (
 )
 from haat import background
 from orders.models import Order, OrderEvent, OrderMail
-from orders.services import BY_TASK, mail_claim_lease, order_mail_send, order_mails_send_due
+from orders.services import (
+    BY_TASK,
+    mail_claim_lease,
+    order_mail_message_id,
+    order_mail_send,
+    order_mails_send_due,
+)
 from orders.tasks import send_due_order_mails, send_order_mail
 from payments.services import pay_with_test_card
 from tests.checkout.conftest import URLS
@@ -186,6 +193,47 @@ def test_a_claim_left_by_a_dead_sender_is_taken_over_after_the_lease(placed, mai
     )
     assert order_mails_send_due() == {"sent": 1}
     assert len(mailoutbox) == 1
+
+
+def test_a_sender_killed_after_sending_is_followed_by_the_same_message(
+    placed, mailoutbox, monkeypatch
+):
+    """Sending is at least once: a sender killed once the mail server has the mail, before the
+    row says so, is followed by another after the lease. The second copy has the first's
+    Message-ID, so the shopper's mail program shows one message."""
+    pay(placed)
+    mail = OrderMail.objects.get(order=placed)
+
+    real_update = QuerySet.update
+
+    class Killed(BaseException):
+        """The process ends here: nothing after it runs, not even an except Exception."""
+
+    def killed_while_marking_sent(self, **changes):
+        if changes.get("status") == OrderMail.Status.SENT:
+            raise Killed
+        return real_update(self, **changes)
+
+    monkeypatch.setattr(QuerySet, "update", killed_while_marking_sent)
+    with pytest.raises(Killed):
+        order_mail_send(mail_id=mail.pk)
+    monkeypatch.undo()
+    assert len(mailoutbox) == 1
+    OrderMail.objects.filter(pk=mail.pk).update(
+        claimed_at=timezone.now() - mail_claim_lease() - timedelta(seconds=1)
+    )
+    assert order_mails_send_due() == {"sent": 1}
+    first, second = (message.extra_headers.get("Message-ID") for message in mailoutbox)
+    assert first == second == order_mail_message_id(mail)
+    assert first.startswith(f"<order-mail-{mail.pk}.confirmation@")
+
+
+def test_each_mail_has_a_message_id_of_its_own(placed):
+    pay(placed)
+    mail = OrderMail.objects.get(order=placed)
+    refund = OrderMail.objects.create(order=placed, kind=OrderMail.Kind.REFUND)
+    assert order_mail_message_id(mail) != order_mail_message_id(refund)
+    assert order_mail_message_id(mail) == order_mail_message_id(OrderMail.objects.get(pk=mail.pk))
 
 
 def test_the_claim_lease_is_a_setting(placed, mailoutbox, settings):
