@@ -47,8 +47,7 @@ class MailSink:
             self._controller.stop()
 
     def subjects(self) -> list[str]:
-        with self._lock:
-            return [mail.subject for mail in self.received]
+        return [mail.subject for mail in self.mails()]
 
     def mails(self) -> list[Received]:
         with self._lock:
