@@ -13,6 +13,10 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 export UV_LINK_MODE := copy
+# Python keeps the bytecode it compiles (__pycache__/, ignored by git), whatever the machine's
+# environment says: without it every process compiles Django and the shop again, 2 s of CPU
+# each (a `manage.py check` takes 3.0 s instead of 1.1 s), and `make test` starts hundreds.
+unexport PYTHONDONTWRITEBYTECODE
 
 # make prod's server: granian with Django's WSGI handler. granian reads every request's headers and
 # body in its own (Rust) event loop before a Python thread runs the view, so slow clients cannot

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import colorsys
+import functools
 import io
 import random
 from collections.abc import Iterator
@@ -308,6 +309,9 @@ def _rgb(hue: float, lightness: float, saturation: float) -> tuple[int, int, int
     return int(r * 255), int(g * 255), int(b * 255)
 
 
+# Drawing is pure (the same arguments draw the same bytes): tests draw a few pictures again and
+# again, the seed each once.
+@functools.lru_cache(maxsize=64)
 def render_product_image(name: str, hue: float, variant: int = 0, size: int = 480) -> bytes:
     """A clean, recognisable JPEG: coloured gradient, a product 'object' and the product's name."""
     hue = (hue + variant * 0.06) % 1.0

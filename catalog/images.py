@@ -79,31 +79,56 @@ def _encoded(image: Image.Image, image_format: str) -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class DrawnVariant:
+    width: int
+    height: int
+    webp: bytes
+    fallback: bytes
+
+
+def variants_draw(original: bytes) -> tuple[int, int, list[DrawnVariant]]:
+    """The encoded copies of the picture ``original`` (a file's bytes) at every width pages use,
+    narrowest first, with the original's width and height. The same bytes always draw the
+    same copies (nothing else is read), so tests draw a picture once however often they save
+    it (tests/conftest.py)."""
+    opened = Image.open(io.BytesIO(original))
+    opened.load()
+    picture = ImageOps.exif_transpose(opened)  # phone photos stand the way they were taken
+    width, height = picture.size
+    drawn = []
+    for target in widths_for(width):
+        target_height = max(1, round(height * target / width))
+        if target == width:  # the original's own width: resizing would redraw the same picture
+            resized = picture
+        else:
+            resized = picture.resize((target, target_height), Image.Resampling.LANCZOS)
+        drawn.append(
+            DrawnVariant(
+                target, target_height, _encoded(resized, "WEBP"), _encoded(resized, "JPEG")
+            )
+        )
+    return width, height, drawn
+
+
 def variants_render(
     original_name: str, storage: Storage = default_storage
 ) -> tuple[int, int, list[Variant]]:
     """Draw and store every variant of the stored image ``original_name``; returns the
     original's width and height and the variants, narrowest first."""
     with storage.open(original_name, "rb") as stored:
-        opened = Image.open(stored)
-        opened.load()
-    original = ImageOps.exif_transpose(opened)  # phone photos stand the way they were taken
-    width, height = original.size
+        original = stored.read()
+    width, height, drawn = variants_draw(original)
     variants = []
-    for target in widths_for(width):
-        target_height = max(1, round(height * target / width))
-        if target == width:  # the original's own width: resizing would redraw the same picture
-            resized = original
-        else:
-            resized = original.resize((target, target_height), Image.Resampling.LANCZOS)
+    for copy in drawn:
         names = []
-        for image_format, extension in (("WEBP", "webp"), ("JPEG", "jpg")):
-            name = variant_name(original_name, target, extension)
+        for content, extension in ((copy.webp, "webp"), (copy.fallback, "jpg")):
+            name = variant_name(original_name, copy.width, extension)
             if storage.exists(name):
                 storage.delete(name)  # redrawn: the same name, the new picture
-            storage.save(name, ContentFile(_encoded(resized, image_format)))
+            storage.save(name, ContentFile(content))
             names.append(name)
-        variants.append(Variant(target, target_height, names[0], names[1]))
+        variants.append(Variant(copy.width, copy.height, names[0], names[1]))
     return width, height, variants
 
 

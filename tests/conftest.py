@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import itertools
 import os
 import tempfile
@@ -17,6 +18,7 @@ from django.db import connection
 from accounts.models import User
 from catalog.models import Category, Product, StockMovement
 from catalog.services import stock_adjust
+from tests import fast_flush
 from tests.backends import QUALITY_FOLDER, sqlite_path, store_path
 
 PASSWORD = "correct-horse-battery-42"
@@ -24,6 +26,10 @@ _sequence = itertools.count(1)
 # Only a test that uses the test database gets the marks sqlite or store (the others test
 # nothing a backend changes); which files get them: tests/backends.py.
 DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    fast_flush.install()  # transactional tests empty only the tables they wrote to
 
 
 def _relative(item: pytest.Item) -> str:
@@ -119,6 +125,21 @@ def _no_language_left_active() -> Iterator[None]:
 def _fast_password_hashing(settings) -> None:
     # Real hashing is deliberately slow; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _pictures_drawn_once() -> Iterator[None]:
+    """Saving a product image draws its six sized copies (catalog.images.variants_draw, about
+    0.1 s); fixtures save the same few pictures test after test, so each is drawn once per run.
+    The drawing is a pure function of the picture's bytes, so every save still stores the
+    copies it would have drawn."""
+    from catalog import images
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            images, "variants_draw", functools.lru_cache(maxsize=256)(images.variants_draw)
+        )
+        yield
 
 
 @pytest.fixture(autouse=True)
