@@ -62,3 +62,123 @@ def db_datetime(value: datetime) -> Any:
 def marks(count: int) -> str:
     """``count`` placeholders for an ``IN (…)`` list."""
     return ", ".join(["%s"] * count)
+
+
+def lock_clause(*tables: str) -> str:
+    """`` FOR UPDATE`` (``OF`` those table aliases, where the database can say so) on a
+    database that locks rows; nothing on SQLite, which serialises writers by itself."""
+    features = connection.features
+    if not features.has_select_for_update:
+        return ""
+    if tables and features.has_select_for_update_of:
+        return " FOR UPDATE OF " + ", ".join(tables)
+    return " FOR UPDATE"
+
+
+@lru_cache(maxsize=64)
+def _insert_plan(
+    model: type[Model], rows: int, ignore_conflict_on: str
+) -> tuple[str, tuple[Field, ...]]:
+    """The INSERT of ``rows`` new rows of ``model`` (every concrete column but an automatic
+    primary key) returning their primary keys, and the fields in column order."""
+    meta = model._meta
+    fields = tuple(f for f in meta.concrete_fields if f is not meta.auto_field)
+    columns = ", ".join(column(model, f.name) for f in fields)
+    row = f"({marks(len(fields))})"
+    conflict = ""
+    if ignore_conflict_on:
+        conflict = f" ON CONFLICT ({column(model, ignore_conflict_on)}) DO NOTHING"
+    statement = (
+        f"INSERT INTO {table(model)} ({columns}) VALUES {', '.join([row] * rows)}"  # noqa: S608
+        f"{conflict} RETURNING {column(model, 'pk')}"
+    )
+    return statement, fields
+
+
+def insert(*instances: Model, ignore_conflict_on: str = "") -> int:
+    """Write new ``instances`` (of one model) in one INSERT, as ``Model.save`` would: every
+    field's value prepared by the field (``auto_now``/``auto_now_add`` filled in, datetimes
+    and JSON as the ORM stores them), the primary keys set on the instances. For the hot
+    paths, which cannot pay for the ORM's query building: no signals are sent, so only for
+    models nothing listens to. ``ignore_conflict_on``: a unique field; a row that would
+    repeat its value is left out (one instance only). Returns how many rows were written."""
+    if not instances:
+        return 0
+    model = type(instances[0])
+    if ignore_conflict_on and len(instances) > 1:
+        raise ValueError("ignore_conflict_on is for one instance")
+    statement, fields = _insert_plan(model, len(instances), ignore_conflict_on)
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        for instance in instances
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)
+        keys = cursor.fetchall()
+    for instance, (key,) in zip(instances, keys, strict=False):
+        instance.pk = key
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    return len(keys)
+
+
+def update(model: type[Model], changes: dict[str, Any], **where: Any) -> int:
+    """``UPDATE`` the rows of ``model`` whose fields equal ``where`` (``pk`` for the primary
+    key), setting ``changes`` (field name: plain value, prepared by its field as the ORM
+    would). Returns how many rows matched."""
+    meta = model._meta
+
+    def field_of(name: str) -> Field:
+        field = meta.pk if name == "pk" else meta.get_field(name)
+        if not isinstance(field, Field):
+            raise ValueError(f"{model.__name__}.{name} has no column")
+        return field
+
+    # Names only (the callers' field names, made columns by ``sql``); values are parameters.
+    template = (
+        "UPDATE {M} SET "  # noqa: S608
+        + ", ".join(f"{{M.{name}}} = %s" for name in changes)
+        + " WHERE "
+        + " AND ".join(f"{{M.{name}}} = %s" for name in where)
+    )
+    values = [
+        field_of(name).get_db_prep_save(value, connection)
+        for name, value in (*changes.items(), *where.items())
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql(template, M=model), values)
+        return cursor.rowcount
+
+
+@lru_cache(maxsize=64)
+def _row_reading(model: type[Model]) -> tuple[tuple[str, ...], tuple[tuple[Any, Any], ...]]:
+    """The attribute names of the model's concrete fields, in ``columns`` order, and for
+    each field its converters with the column expression they are called with (the ones the
+    ORM applies to what the database hands back: on SQLite text to datetimes, 0/1 to bools)."""
+    fields = model._meta.concrete_fields
+    converting = []
+    for field in fields:
+        expression = field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(expression) + field.get_db_converters(
+            connection
+        )
+        converting.append((tuple(converters), expression))
+    return tuple(f.attname for f in fields), tuple(converting)
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """Every concrete column of ``model`` as ``alias.column``, in the order ``from_row`` reads."""
+    return ", ".join(f"{alias}.{column(model, f.name)}" for f in model._meta.concrete_fields)
+
+
+def from_row(model: type[Model], row: tuple[Any, ...] | list[Any]) -> Any:
+    """The model instance that the ORM would make of ``row`` (its first values being the
+    ``columns`` of ``model``)."""
+    names, converting = _row_reading(model)
+    values = []
+    for value, (converters, expression) in zip(row, converting, strict=False):
+        for converter in converters:
+            value = converter(value, expression, connection)
+        values.append(value)
+    return model.from_db(connection.alias, names, values)

@@ -17,7 +17,9 @@ from catalog.models import StockMovement
 from catalog.services import stock_return, stock_take
 from haat.store import WishlistEntry, database
 from haat.store.database import DatabaseStore
-from haat.store.sql import sql
+from haat.store.sql import columns, from_row, insert, sql, update
+from orders.models import Order, OrderEvent
+from payments.models import TestPaymentSession
 from wishlist.models import Wishlist, WishlistItem
 
 # An instant with microseconds and one without: SQLite writes the two as text of different
@@ -203,3 +205,68 @@ def test_returned_units_ledger_rows_equal_the_orm_rows(store, make_product, make
     assert model_to_dict(by_store, exclude=["id"]) == model_to_dict(by_orm, exclude=["id"])
     assert StockMovement.objects.get(reference="R-3", product=other).resulting_stock == 4
     assert StockMovement.objects.exclude(pk=by_orm.pk).filter(reference="R-3").count() == 2
+
+
+@pytest.mark.parametrize("instant", INSTANTS, ids=["microseconds", "whole-second"])
+def test_rows_inserted_by_hand_equal_the_orm_rows(shopper, instant, fresh_sql):
+    """The checkout writes its orders, events and reservations with ``sql.insert``: the rows
+    must be the ORM's, column for column (datetimes, JSON, defaults, auto_now), on SQLite too;
+    and ``from_row`` must read them back as the ORM does."""
+    fields = {"user": shopper, "source": "buy_now", "currency": "BDT", "total_minor": 500}
+    with frozen(instant):
+        by_hand = Order(**fields, delivery_city="Dhaka")
+        assert insert(by_hand) == 1
+        by_orm = Order.objects.create(**fields, delivery_city="Dhaka")
+        events = [
+            OrderEvent(order=order, actor_kind="shopper", to_status="pending", reason="placed")
+            for order in (by_hand, by_orm)
+        ]
+        for event in events:  # (its default is the real timezone.now, bound at import)
+            event.data, event.created_at = {"gateway": "test", "n": 1}, instant
+        insert(events[0])
+        events[1].save()
+    stored = Order.objects.get(pk=by_hand.pk)
+    assert model_to_dict(stored, exclude=["id"]) == model_to_dict(by_orm, exclude=["id"])
+    assert stored.created_at == stored.updated_at == instant == by_hand.created_at
+    assert Order.objects.filter(created_at=instant).count() == 2
+    assert not Order.objects.filter(created_at__gt=instant).exists()
+    hand_event, orm_event = (OrderEvent.objects.get(pk=e.pk) for e in events)
+    assert model_to_dict(hand_event, exclude=["id", "order"]) == model_to_dict(
+        orm_event, exclude=["id", "order"]
+    )
+    assert OrderEvent.objects.filter(data__gateway="test").count() == 2
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Order, 'o')} FROM {sql('{O}', O=Order)} o ORDER BY o.id"  # noqa: S608
+        )
+        read = [from_row(Order, row) for row in cursor.fetchall()]
+    assert [model_to_dict(o) for o in read] == [model_to_dict(o) for o in (stored, by_orm)]
+    assert read[0].created_at == instant
+
+
+def test_insert_ignoring_a_conflict_writes_nothing_and_keeps_the_transaction(shopper):
+    order = Order.objects.create(user=shopper, source="cart", currency="BDT", total_minor=1)
+    session = {
+        "idempotency_key": "k-1",
+        "order": order,
+        "amount_minor": 1,
+        "currency": "BDT",
+        "success_url": "/ok",
+        "cancel_url": "/no",
+        "expires_at": INSTANTS[0],
+    }
+    first = TestPaymentSession(session_id="cs_1", **session)
+    assert insert(first, ignore_conflict_on="idempotency_key") == 1
+    assert first.pk is not None
+    again = TestPaymentSession(session_id="cs_2", **session)
+    assert insert(again, ignore_conflict_on="idempotency_key") == 0
+    assert again.pk is None
+    assert list(TestPaymentSession.objects.values_list("session_id", flat=True)) == ["cs_1"]
+
+
+def test_update_by_hand_prepares_values_as_the_orm(shopper):
+    order = Order.objects.create(user=shopper, source="cart", currency="BDT", total_minor=1)
+    assert update(Order, {"paid_at": INSTANTS[1], "status": "paid"}, pk=order.pk, status="x") == 0
+    assert update(Order, {"paid_at": INSTANTS[1], "status": "paid"}, pk=order.pk) == 1
+    assert Order.objects.filter(paid_at=INSTANTS[1], status="paid").count() == 1
