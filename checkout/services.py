@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -37,13 +37,14 @@ from checkout.selectors import (
 from haat import metrics
 from haat.background import enqueue
 from haat.errors import DomainError, InsufficientStock, PaymentMethodUnknown, VoucherRefused
-from haat.store.sql import columns, from_row, insert, lock_clause, marks, sql, update
+from haat.store.sql import columns, from_row, insert_family, lock_clause, marks, sql, update
 from orders.models import Order, OrderEvent, OrderLine, OrderMail
 from orders.selectors import delivery_zone_choose
 from orders.services import (
     BY_SYSTEM,
     BY_TASK,
     OrderActor,
+    order_event_new,
     order_event_record,
     order_mail_queue,
     order_status_change,
@@ -349,7 +350,8 @@ def _reserve(
 ) -> Order:
     """Write the pending order and its reservation, and take the units (caller's transaction).
     Cash on delivery: the order awaits delivery, with no reservation, and the units are sold.
-    The rows are written without the ORM's query building (``haat.store.sql.insert``)."""
+    The order and the rows that refer to it are written in one statement, without the
+    ORM's query building (``haat.store.sql.insert_family``)."""
     order = Order(
         user_id=user_id,
         status=Order.Status.AWAITING_DELIVERY if cod else Order.Status.PENDING,
@@ -365,25 +367,25 @@ def _reserve(
         gateway=gateway_name,
         **{f"delivery_{key}": value for key, value in (delivery or {}).items()},
     )
-    insert(order)
-    insert(
-        *(
-            OrderLine(
-                order=order,
-                product_id=item.product_id,
-                product_ref=item.product_id,
-                product_name=item.name,
-                product_slug=item.slug,
-                unit_price_minor=item.unit_price_minor,
-                quantity=item.quantity,
-            )
-            for item in preview.items
+    rows: list[Model] = [
+        OrderLine(
+            order=order,
+            product_id=item.product_id,
+            product_ref=item.product_id,
+            product_name=item.name,
+            product_slug=item.slug,
+            unit_price_minor=item.unit_price_minor,
+            quantity=item.quantity,
         )
-    )
+        for item in preview.items
+    ]
     if not cod:  # cached on the order as its reservation
-        insert(Reservation(order=order, user_id=user_id, expires_at=expires_at))
+        rows.append(Reservation(order=order, user_id=user_id, expires_at=expires_at))
     placed = Reason.COD_PLACED if cod else Reason.PLACED
-    order_event_record(order, reason=placed, by=OrderActor.shopper(user_id), from_status="")
+    rows.append(
+        order_event_new(order, reason=placed, by=OrderActor.shopper(user_id), from_status="")
+    )
+    insert_family(order, *rows)  # one statement on PostgreSQL
     if preview.voucher is not None:
         _voucher_redeem(preview, order=order, user_id=user_id)
     if cod:  # rolled back with the order if the stock is not there

@@ -15,10 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from cart.models import Cart, CartLine
 from catalog.models import StockMovement
 from catalog.services import stock_return, stock_take
+from checkout.models import Reservation
 from haat.store import WishlistEntry, database
 from haat.store.database import DatabaseStore
-from haat.store.sql import columns, from_row, insert, sql, update
-from orders.models import Order, OrderEvent
+from haat.store.sql import columns, from_row, insert, insert_family, sql, update, update_and_insert
+from orders.models import Order, OrderEvent, OrderLine
 from payments.models import TestPaymentSession
 from wishlist.models import Wishlist, WishlistItem
 
@@ -270,3 +271,56 @@ def test_update_by_hand_prepares_values_as_the_orm(shopper):
     assert update(Order, {"paid_at": INSTANTS[1], "status": "paid"}, pk=order.pk, status="x") == 0
     assert update(Order, {"paid_at": INSTANTS[1], "status": "paid"}, pk=order.pk) == 1
     assert Order.objects.filter(paid_at=INSTANTS[1], status="paid").count() == 1
+
+
+def test_a_new_order_and_its_rows_are_written_in_one_statement(shopper, make_product):
+    """``insert_family``: on PostgreSQL the order, its lines, reservation and event go in one
+    round trip; elsewhere one INSERT each. Either way the rows refer to the new order and equal
+    what the ORM writes."""
+    product = make_product()
+    order = Order(user=shopper, source="buy_now", currency="BDT", total_minor=500)
+    line = OrderLine(
+        order=order,
+        product=product,
+        product_ref=product.pk,
+        product_name="Kettle",
+        product_slug="kettle",
+        unit_price_minor=500,
+        quantity=1,
+    )
+    reservation = Reservation(order=order, user=shopper, expires_at=INSTANTS[0])
+    event = OrderEvent(order=order, actor_kind="shopper", to_status="pending", reason="placed")
+    with CaptureQueriesContext(connection) as captured:
+        insert_family(order, line, reservation, event)
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 4)
+    assert order.pk and line.order_id == reservation.order_id == event.order_id == order.pk
+    assert line.order is order and order.reservation is reservation  # no reads to get them
+    assert list(order.lines.values_list("pk", "product_name")) == [(line.pk, "Kettle")]
+    assert Reservation.objects.get(order=order).pk == reservation.pk
+    assert model_to_dict(Reservation.objects.get(pk=reservation.pk)) == model_to_dict(reservation)
+    assert OrderEvent.objects.get(order=order).pk == event.pk
+
+
+def test_a_change_and_its_row_are_written_together_or_not_at_all(shopper):
+    """``update_and_insert`` (an order's status change and its event): the row is written only
+    if the update matched; on PostgreSQL in the update's statement."""
+    order = Order.objects.create(user=shopper, source="cart", currency="BDT", total_minor=1)
+
+    def event() -> OrderEvent:
+        return OrderEvent(order=order, actor_kind="task", to_status="paid", reason="paid")
+
+    missed = event()
+    assert (
+        update_and_insert(Order, {"status": "paid"}, missed, pk=order.pk, status="cancelled") == 0
+    )
+    assert missed.pk is None and not OrderEvent.objects.exists()
+    made = event()
+    with CaptureQueriesContext(connection) as captured:
+        assert (
+            update_and_insert(Order, {"status": "paid"}, made, pk=order.pk, status="pending") == 1
+        )
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert Order.objects.get(pk=order.pk).status == "paid"
+    assert list(OrderEvent.objects.values_list("pk", "order", "to_status")) == [
+        (made.pk, order.pk, "paid")
+    ]
