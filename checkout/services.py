@@ -219,50 +219,62 @@ def _replace_and_reserve(
     cod: bool = False,
 ) -> tuple[Order | None, list[Order], InsufficientStock | VoucherRefused | IntegrityError | None]:
     """One transaction: cancel the shopper's earlier unpaid orders, reserve the new one.
-    Returns (the new order or None, the cancelled orders, why it was refused or None)."""
-    reserve = partial(
-        _reserve,
-        user_id=user_id,
-        preview=preview,
-        gateway_name=gateway_name,
-        expires_at=expires_at,
-        delivery=delivery,
-        cod=cod,
-    )
+    Returns (the new order or None, the cancelled orders, why it was refused or None).
+
+    A refusal keeps the earlier orders' cancellation (the newest checkout wins, even when it
+    is refused; the caller closes their payment sessions either way). Refusals here are rare
+    (the units or the voucher's last use went between the re-check and the reservation), so
+    instead of a savepoint on every checkout, a refused one is rolled back whole and the
+    orders it had cancelled are cancelled again in a transaction of their own: only those, so
+    a newer checkout of the shopper's that got in meanwhile keeps its order."""
+    replaced: list[Order] = []
     try:
         with transaction.atomic():
             replaced = _cancel_earlier_checkouts(
                 user_id=user_id, product_ids=preview.quantities, voucher=preview.voucher
             )
-            if not replaced:
-                return reserve(), [], None
-            try:
-                # A refusal keeps the earlier orders' cancellation: the caller closes their
-                # payment sessions either way.
-                with transaction.atomic():
-                    return reserve(), replaced, None
-            except (InsufficientStock, VoucherRefused, IntegrityError) as refused:
-                return None, replaced, refused
-    except (InsufficientStock, VoucherRefused, IntegrityError) as refused:
+            order = _reserve(
+                user_id=user_id,
+                preview=preview,
+                gateway_name=gateway_name,
+                expires_at=expires_at,
+                delivery=delivery,
+                cod=cod,
+            )
+            return order, replaced, None
+    except (InsufficientStock, VoucherRefused, IntegrityError) as error:
+        refused = error
+    if not replaced:
         return None, [], refused
+    with transaction.atomic():
+        replaced = _cancel_earlier_checkouts(
+            user_id=user_id, product_ids=(), only=[order.pk for order in replaced]
+        )
+    return None, replaced, refused
 
 
 def _cancel_earlier_checkouts(
-    *, user_id: int, product_ids: Iterable[int], voucher: Voucher | None = None
+    *,
+    user_id: int,
+    product_ids: Iterable[int],
+    voucher: Voucher | None = None,
+    only: list[int] | None = None,
 ) -> list[Order]:
     """Lock the shopper's row (serialising their checkouts) and cancel their unpaid orders,
     returning the units and vouchers. Returns the cancelled orders. Caller holds a transaction.
 
     Rows are locked in one order everywhere: shopper, orders, vouchers (by id), products (by
     id); so the voucher this checkout redeems and those the earlier orders give back are
-    locked here, before the products. Every checkout runs this, so it is hand-written SQL:
-    one statement per lock, and none for locks that would change nothing."""
+    locked here, before the products. ``only``: just these of them (those still unpaid).
+    Every checkout runs this, so it is hand-written SQL: one statement per lock, and none for
+    locks that would change nothing."""
     with connection.cursor() as cursor:
         cursor.execute(_shopper_lock(), [user_id])
         # Taken after the shopper's lock, so it sees every checkout of theirs committed before.
         # Lines never change, and redemptions only under their order's lock, held now.
         cursor.execute(
-            _earlier_orders(), [VoucherRedemption.Status.ACTIVE, user_id, Order.Status.PENDING]
+            _earlier_orders(len(only) if only is not None else None),
+            [VoucherRedemption.Status.ACTIVE, user_id, Order.Status.PENDING, *(only or [])],
         )
         rows = cursor.fetchall()
         earlier: dict[int, Order] = {}
@@ -310,21 +322,24 @@ def _shopper_lock() -> str:
 
 
 @cache
-def _earlier_orders() -> str:
-    """A shopper's orders in one status, locked, oldest first: each row the order's columns,
-    then one line's product and quantity (NULL: no lines), then the voucher of its redemption
-    in the given status (NULL: none)."""
+def _earlier_orders(among: int | None = None) -> str:
+    """A shopper's orders in one status (``among``: and with one of that many ids), locked,
+    oldest first: each row the order's columns, then one line's product and quantity (NULL:
+    no lines), then the voucher of its redemption in the given status (NULL: none)."""
+    only = "" if among is None else sql(" AND o.{O.pk} IN ", O=Order) + f"({marks(among)})"
     return (
         f"SELECT {columns(Order, 'o')}, "  # noqa: S608 (names from the models' _meta)
         + sql(
             "l.{L.product_ref}, l.{L.quantity}, (SELECT r.{R.voucher} FROM {R} r "
             "WHERE r.{R.order} = o.{O.pk} AND r.{R.status} = %s) "
             "FROM {O} o LEFT JOIN {L} l ON l.{L.order} = o.{O.pk} "
-            "WHERE o.{O.user} = %s AND o.{O.status} = %s ORDER BY o.{O.pk}, l.{L.pk}",
+            "WHERE o.{O.user} = %s AND o.{O.status} = %s",
             O=Order,
             L=OrderLine,
             R=VoucherRedemption,
         )
+        + only
+        + sql(" ORDER BY o.{O.pk}, l.{L.pk}", O=Order, L=OrderLine)
         + lock_clause("o")
     )
 

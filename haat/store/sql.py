@@ -75,6 +75,49 @@ def lock_clause(*tables: str) -> str:
     return " FOR UPDATE"
 
 
+_TEXT = frozenset({"CharField", "TextField"})
+_AUTO = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})  # not adapted: as they are
+_INTEGER = frozenset(
+    {
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+    }
+)
+
+
+@lru_cache(maxsize=512)
+def _plain_types(field: Field) -> tuple[tuple[type, ...], str]:
+    """The Python types whose values the field's own preparation hands on unchanged (``str``
+    for text, ``bool`` for booleans, ``None``) or, for integers and foreign keys to them, only
+    adapted to the backend (``int``, with the integer field's internal type to adapt it by);
+    none for any other field (datetimes, JSON, …)."""
+    internal = field.get_internal_type()
+    if isinstance(field, ForeignKey):
+        internal = field.target_field.get_internal_type()
+    if internal in _TEXT:
+        return (str, type(None)), ""
+    if internal in _INTEGER:
+        return (int,), internal
+    if internal in _AUTO:
+        return (int, type(None)), ""
+    if internal == "BooleanField":
+        return (bool, type(None)), ""
+    return (), ""
+
+
+def _prepared(field: Field, value: Any) -> Any:
+    """``value`` as the field's ``get_db_prep_save`` gives it to the database, without the
+    calls that change nothing for a plain value of a plain field (see ``_plain_types``)."""
+    plain, integer = _plain_types(field)
+    if type(value) in plain:
+        return connection.ops.adapt_integerfield_value(value, integer) if integer else value
+    return field.get_db_prep_save(value, connection)
+
+
 @lru_cache(maxsize=64)
 def _insert_plan(
     model: type[Model], rows: int, ignore_conflict_on: str
@@ -109,7 +152,7 @@ def insert(*instances: Model, ignore_conflict_on: str = "") -> int:
         raise ValueError("ignore_conflict_on is for one instance")
     statement, fields = _insert_plan(model, len(instances), ignore_conflict_on)
     values = [
-        field.get_db_prep_save(field.pre_save(instance, True), connection)
+        _prepared(field, field.pre_save(instance, True))
         for instance in instances
         for field in fields
     ]
@@ -146,8 +189,7 @@ def update(model: type[Model], changes: dict[str, Any], **where: Any) -> int:
     # Names only (the callers' field names, made columns by ``sql``); values are parameters.
     template = "UPDATE {M}" + _set_clause(changes, where)
     values = [
-        _field(model, name).get_db_prep_save(value, connection)
-        for name, value in (*changes.items(), *where.items())
+        _prepared(_field(model, name), value) for name, value in (*changes.items(), *where.items())
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql(template, M=model), values)
@@ -253,7 +295,7 @@ def insert_family(parent: Model, *children: Model) -> None:
     )
     rows = (parent, *children)
     values = [
-        field.get_db_prep_save(field.pre_save(row, True), connection)
+        _prepared(field, field.pre_save(row, True))
         for row, fields in zip(rows, plan, strict=True)
         for field in fields
     ]
@@ -292,10 +334,9 @@ def update_and_insert(model: type[Model], changes: dict[str, Any], row: Model, *
         "WITH u AS (UPDATE {M}" + _set_clause(changes, where) + " RETURNING {M.pk}) ", M=model
     )
     values = [
-        _field(model, name).get_db_prep_save(value, connection)
-        for name, value in (*changes.items(), *where.items())
+        _prepared(_field(model, name), value) for name, value in (*changes.items(), *where.items())
     ]
-    values += [field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields]
+    values += [_prepared(field, field.pre_save(row, True)) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(statement + insert_part, values)
         keys = cursor.fetchall()

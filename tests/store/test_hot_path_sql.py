@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
@@ -17,6 +18,7 @@ from catalog.models import StockMovement
 from catalog.services import stock_return, stock_take
 from checkout.models import Reservation
 from haat.store import WishlistEntry, database
+from haat.store import sql as database_sql
 from haat.store.database import DatabaseStore
 from haat.store.sql import columns, from_row, insert, insert_family, sql, update, update_and_insert
 from orders.models import Order, OrderEvent, OrderLine
@@ -324,3 +326,20 @@ def test_a_change_and_its_row_are_written_together_or_not_at_all(shopper):
     assert list(OrderEvent.objects.values_list("pk", "order", "to_status")) == [
         (made.pk, order.pk, "paid")
     ]
+
+
+@pytest.mark.parametrize("model", [Order, OrderLine, OrderEvent, Reservation, TestPaymentSession])
+def test_plain_values_skip_only_preparation_that_changes_nothing(model, db):
+    """The hand-written inserts hand a plain value of a plain field (text, integer, boolean) to
+    the database as it is: exactly what the field's own preparation gives."""
+    samples = ["text", "", 7, 0, True, False, None, INSTANTS[0], {"a": 1}]
+    for field in model._meta.concrete_fields:
+        for value in samples:
+            try:
+                expected = field.get_db_prep_save(value, connection)
+            except (TypeError, ValueError, ValidationError):
+                continue  # not a value of this field
+            prepared = database_sql._prepared(field, value)
+            assert type(prepared) is type(expected), (field, value)
+            if type(expected).__module__ == "builtins":
+                assert prepared == expected, (field, value)
