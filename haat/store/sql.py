@@ -115,6 +115,8 @@ def _prepared(field: Field, value: Any) -> Any:
     plain, integer = _plain_types(field)
     if type(value) in plain:
         return connection.ops.adapt_integerfield_value(value, integer) if integer else value
+    if hasattr(value, "resolve_expression"):  # F("uses") + 1 and the like: values only here
+        raise TypeError(f"{field.name}: an expression, not a value (use the ORM for it)")
     return field.get_db_prep_save(value, connection)
 
 

@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import F
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
@@ -343,3 +344,12 @@ def test_plain_values_skip_only_preparation_that_changes_nothing(model, db):
             assert type(prepared) is type(expected), (field, value)
             if type(expected).__module__ == "builtins":
                 assert prepared == expected, (field, value)
+
+
+def test_hand_written_statements_refuse_expressions(shopper):
+    """``update`` takes values only: an expression (which the ORM would turn into SQL) is
+    refused, never sent to the database as a value."""
+    order = Order.objects.create(user=shopper, source="cart", currency="BDT", total_minor=1)
+    with pytest.raises(TypeError, match="expression"):
+        update(Order, {"total_minor": F("total_minor") + 1}, pk=order.pk)
+    assert Order.objects.get(pk=order.pk).total_minor == 1
