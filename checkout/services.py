@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F, Model, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -37,12 +37,14 @@ from checkout.selectors import (
 from haat import metrics
 from haat.background import enqueue
 from haat.errors import DomainError, InsufficientStock, PaymentMethodUnknown, VoucherRefused
+from haat.store.sql import columns, from_row, insert_family, lock_clause, marks, sql, update
 from orders.models import Order, OrderEvent, OrderLine, OrderMail
 from orders.selectors import delivery_zone_choose
 from orders.services import (
     BY_SYSTEM,
     BY_TASK,
     OrderActor,
+    order_event_new,
     order_event_record,
     order_mail_queue,
     order_status_change,
@@ -197,8 +199,8 @@ def checkout_start(
         "payment_url": session.url,
         "updated_at": timezone.now(),
     }
-    if not Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(**session_fields):
-        Order.objects.filter(pk=order.pk).update(**session_fields)  # on record all the same
+    if not update(Order, session_fields, pk=order.pk, status=Order.Status.PENDING):
+        update(Order, session_fields, pk=order.pk)  # on record all the same
         gateway.expire_session(session.id)
         raise CheckoutReplaced()
     for name, value in session_fields.items():
@@ -217,78 +219,93 @@ def _replace_and_reserve(
     cod: bool = False,
 ) -> tuple[Order | None, list[Order], InsufficientStock | VoucherRefused | IntegrityError | None]:
     """One transaction: cancel the shopper's earlier unpaid orders, reserve the new one.
-    Returns (the new order or None, the cancelled orders, why it was refused or None)."""
-    reserve = partial(
-        _reserve,
-        user_id=user_id,
-        preview=preview,
-        gateway_name=gateway_name,
-        expires_at=expires_at,
-        delivery=delivery,
-        cod=cod,
-    )
+    Returns (the new order or None, the cancelled orders, why it was refused or None).
+
+    A refusal keeps the earlier orders' cancellation (the newest checkout wins, even when it
+    is refused; the caller closes their payment sessions either way). Refusals here are rare
+    (the units or the voucher's last use went between the re-check and the reservation), so
+    instead of a savepoint on every checkout, a refused one is rolled back whole and the
+    orders it had cancelled are cancelled again in a transaction of their own: only those, so
+    a newer checkout of the shopper's that got in meanwhile keeps its order."""
+    replaced: list[Order] = []
     try:
         with transaction.atomic():
             replaced = _cancel_earlier_checkouts(
                 user_id=user_id, product_ids=preview.quantities, voucher=preview.voucher
             )
-            if not replaced:
-                return reserve(), [], None
-            try:
-                # A refusal keeps the earlier orders' cancellation: the caller closes their
-                # payment sessions either way.
-                with transaction.atomic():
-                    return reserve(), replaced, None
-            except (InsufficientStock, VoucherRefused, IntegrityError) as refused:
-                return None, replaced, refused
-    except (InsufficientStock, VoucherRefused, IntegrityError) as refused:
+            order = _reserve(
+                user_id=user_id,
+                preview=preview,
+                gateway_name=gateway_name,
+                expires_at=expires_at,
+                delivery=delivery,
+                cod=cod,
+            )
+            return order, replaced, None
+    except (InsufficientStock, VoucherRefused, IntegrityError) as error:
+        refused = error
+    if not replaced:
         return None, [], refused
+    with transaction.atomic():
+        replaced = _cancel_earlier_checkouts(
+            user_id=user_id, product_ids=(), only=[order.pk for order in replaced]
+        )
+    return None, replaced, refused
 
 
 def _cancel_earlier_checkouts(
-    *, user_id: int, product_ids: Iterable[int], voucher: Voucher | None = None
+    *,
+    user_id: int,
+    product_ids: Iterable[int],
+    voucher: Voucher | None = None,
+    only: list[int] | None = None,
 ) -> list[Order]:
     """Lock the shopper's row (serialising their checkouts) and cancel their unpaid orders,
     returning the units and vouchers. Returns the cancelled orders. Caller holds a transaction.
 
     Rows are locked in one order everywhere: shopper, orders, vouchers (by id), products (by
     id); so the voucher this checkout redeems and those the earlier orders give back are
-    locked here, before the products."""
-    list(User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True))
-    earlier = list(
-        Order.objects.select_for_update()
-        .filter(user_id=user_id, status=Order.Status.PENDING)
-        .order_by("pk")
-    )
-    # Redemptions change only under their order's lock, held now: these stay as read.
-    redeemed = dict(
-        VoucherRedemption.objects.filter(
-            order__in=earlier, status=VoucherRedemption.Status.ACTIVE
-        ).values_list("order_id", "voucher_id")
-    )
-    voucher_ids = set(redeemed.values())
-    if voucher is not None:
-        voucher_ids.add(voucher.pk)
-    list(
-        Voucher.objects.select_for_update()
-        .filter(pk__in=voucher_ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    if not earlier:
-        return []
-    # Returning the earlier units and taking the new ones touch two sets of products: lock
-    # them all first, in ascending id like every other stock change, so two shoppers swapping
-    # checkouts over the same products queue up instead of deadlocking.
-    held = {order.pk: _quantities(order) for order in earlier}
-    involved = set(product_ids).union(*held.values())
-    list(
-        Product.objects.select_for_update()
-        .filter(pk__in=involved)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for order in earlier:
+    locked here, before the products. ``only``: just these of them (those still unpaid).
+    Every checkout runs this, so it is hand-written SQL: one statement per lock, and none for
+    locks that would change nothing."""
+    with connection.cursor() as cursor:
+        cursor.execute(_shopper_lock(), [user_id])
+        # Taken after the shopper's lock, so it sees every checkout of theirs committed before.
+        # Lines never change, and redemptions only under their order's lock, held now.
+        cursor.execute(
+            _earlier_orders(len(only) if only is not None else None),
+            [VoucherRedemption.Status.ACTIVE, user_id, Order.Status.PENDING, *(only or [])],
+        )
+        rows = cursor.fetchall()
+        earlier: dict[int, Order] = {}
+        held: dict[int, dict[int, int]] = {}
+        redeemed: dict[int, int] = {}
+        for row in rows:
+            order_id, (product_id, quantity, voucher_id) = row[0], row[-3:]
+            if order_id not in earlier:
+                earlier[order_id] = from_row(Order, row)
+                held[order_id] = {}
+                if voucher_id is not None:
+                    redeemed[order_id] = voucher_id
+            if product_id is not None:
+                quantities = held[order_id]
+                quantities[product_id] = quantities.get(product_id, 0) + quantity
+        voucher_ids = sorted({*redeemed.values(), *([voucher.pk] if voucher else [])})
+        if voucher_ids:
+            cursor.execute(_locked_ids(Voucher, len(voucher_ids)), voucher_ids)
+        if not earlier:
+            return []
+        # Returning the earlier units and taking the new ones touch two sets of products: they
+        # are locked first, in ascending id like every other stock change, so two shoppers
+        # swapping checkouts over the same products queue up instead of deadlocking. Unless
+        # the returns and the take (each in ascending id) first touch them in that order anyway.
+        touched = [*(pk for quantities in held.values() for pk in sorted(quantities))]
+        touched += sorted(product_ids)
+        first_touch = list(dict.fromkeys(touched))
+        if first_touch != sorted(first_touch):
+            involved = sorted(first_touch)
+            cursor.execute(_locked_ids(Product, len(involved)), involved)
+    for order in earlier.values():
         _order_cancel_locked(
             order,
             reason=Reason.CHECKOUT_REPLACED,
@@ -296,7 +313,45 @@ def _cancel_earlier_checkouts(
             quantities=held[order.pk],
             has_voucher=order.pk in redeemed,
         )
-    return earlier
+    return list(earlier.values())
+
+
+@cache
+def _shopper_lock() -> str:
+    return sql("SELECT {U.pk} FROM {U} WHERE {U.pk} = %s", U=User) + lock_clause()
+
+
+@cache
+def _earlier_orders(among: int | None = None) -> str:
+    """A shopper's orders in one status (``among``: and with one of that many ids), locked,
+    oldest first: each row the order's columns, then one line's product and quantity (NULL:
+    no lines), then the voucher of its redemption in the given status (NULL: none)."""
+    only = "" if among is None else sql(" AND o.{O.pk} IN ", O=Order) + f"({marks(among)})"
+    return (
+        f"SELECT {columns(Order, 'o')}, "  # noqa: S608 (names from the models' _meta)
+        + sql(
+            "l.{L.product_ref}, l.{L.quantity}, (SELECT r.{R.voucher} FROM {R} r "
+            "WHERE r.{R.order} = o.{O.pk} AND r.{R.status} = %s) "
+            "FROM {O} o LEFT JOIN {L} l ON l.{L.order} = o.{O.pk} "
+            "WHERE o.{O.user} = %s AND o.{O.status} = %s",
+            O=Order,
+            L=OrderLine,
+            R=VoucherRedemption,
+        )
+        + only
+        + sql(" ORDER BY o.{O.pk}, l.{L.pk}", O=Order, L=OrderLine)
+        + lock_clause("o")
+    )
+
+
+def _locked_ids(model: type[Product | Voucher], count: int) -> str:
+    """Lock ``count`` rows of ``model`` by id, in ascending id (the ids in that order)."""
+    return (
+        sql("SELECT {M.pk} FROM {M} WHERE {M.pk} IN ", M=model)  # noqa: S608 (placeholders)
+        + f"({marks(count)})"
+        + sql(" ORDER BY {M.pk}", M=model)
+        + lock_clause()
+    )
 
 
 def _reserve(
@@ -309,8 +364,10 @@ def _reserve(
     cod: bool = False,
 ) -> Order:
     """Write the pending order and its reservation, and take the units (caller's transaction).
-    Cash on delivery: the order awaits delivery, with no reservation, and the units are sold."""
-    order = Order.objects.create(
+    Cash on delivery: the order awaits delivery, with no reservation, and the units are sold.
+    The order and the rows that refer to it are written in one statement, without the
+    ORM's query building (``haat.store.sql.insert_family``)."""
+    order = Order(
         user_id=user_id,
         status=Order.Status.AWAITING_DELIVERY if cod else Order.Status.PENDING,
         payment_method=Order.PaymentMethod.COD if cod else Order.PaymentMethod.CARD,
@@ -325,7 +382,7 @@ def _reserve(
         gateway=gateway_name,
         **{f"delivery_{key}": value for key, value in (delivery or {}).items()},
     )
-    OrderLine.objects.bulk_create(
+    rows: list[Model] = [
         OrderLine(
             order=order,
             product_id=item.product_id,
@@ -336,11 +393,14 @@ def _reserve(
             quantity=item.quantity,
         )
         for item in preview.items
-    )
-    if not cod:
-        Reservation.objects.create(order=order, user_id=user_id, expires_at=expires_at)
+    ]
+    if not cod:  # cached on the order as its reservation
+        rows.append(Reservation(order=order, user_id=user_id, expires_at=expires_at))
     placed = Reason.COD_PLACED if cod else Reason.PLACED
-    order_event_record(order, reason=placed, by=OrderActor.shopper(user_id), from_status="")
+    rows.append(
+        order_event_new(order, reason=placed, by=OrderActor.shopper(user_id), from_status="")
+    )
+    insert_family(order, *rows)  # one statement on PostgreSQL
     if preview.voucher is not None:
         _voucher_redeem(preview, order=order, user_id=user_id)
     if cod:  # rolled back with the order if the stock is not there
@@ -439,10 +499,15 @@ def _release_reservation(
     A staff member's release names them in the stock ledger. ``quantities``: the order's, if
     the caller has them already."""
     # One conditional UPDATE closes it: the reservation changes only under the order's lock.
-    closed = Reservation.objects.filter(order=order, status=Reservation.Status.ACTIVE).update(
-        status=Reservation.Status.CONVERTED if converted else Reservation.Status.RELEASED,
-        closed_at=timezone.now(),
-        close_reason=reason[:100],
+    closed = update(
+        Reservation,
+        {
+            "status": Reservation.Status.CONVERTED if converted else Reservation.Status.RELEASED,
+            "closed_at": timezone.now(),
+            "close_reason": reason[:100],
+        },
+        order=order.pk,
+        status=Reservation.Status.ACTIVE,
     )
     if not closed:
         return False

@@ -7,15 +7,15 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from contextlib import nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_noop
 
+from haat.store.sql import insert, update
 from payments.gateways.base import (
     GatewayError,
     PaymentEventData,
@@ -57,25 +57,22 @@ class TestGateway:
         expires_at: datetime,
         idempotency_key: str,
     ) -> PaymentSession:
-        # The idempotency key makes a repeated call answer with the same session, like Stripe.
-        # A savepoint only inside a transaction: on its own the insert needs no BEGIN/COMMIT.
-        block = transaction.atomic() if connection.in_atomic_block else nullcontext()
-        try:
-            with block:
-                existing = TestPaymentSession.objects.create(
-                    session_id=f"cs_test_{secrets.token_urlsafe(18)}",
-                    idempotency_key=idempotency_key,
-                    order=order,
-                    amount_minor=order.total_minor,
-                    currency=order.currency,
-                    success_url=success_url,
-                    cancel_url=cancel_url,
-                    expires_at=expires_at,
-                )
-        except IntegrityError:
-            existing = TestPaymentSession.objects.get(idempotency_key=idempotency_key)
+        # The idempotency key makes a repeated call answer with the same session, like Stripe:
+        # a second insert of it writes nothing (and breaks no transaction it runs in).
+        session = TestPaymentSession(
+            session_id=f"cs_test_{secrets.token_urlsafe(18)}",
+            idempotency_key=idempotency_key,
+            order=order,
+            amount_minor=order.total_minor,
+            currency=order.currency,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            expires_at=expires_at,
+        )
+        if not insert(session, ignore_conflict_on="idempotency_key"):
+            session = TestPaymentSession.objects.get(idempotency_key=idempotency_key)
         return PaymentSession(
-            existing.session_id, reverse("payments:test_pay", args=[existing.session_id])
+            session.session_id, reverse("payments:test_pay", args=[session.session_id])
         )
 
     def retrieve_session(self, session_id: str) -> SessionState:
@@ -109,9 +106,12 @@ class TestGateway:
             return session.refund_reference
 
     def expire_session(self, session_id: str) -> None:
-        TestPaymentSession.objects.filter(
-            session_id=session_id, status=TestPaymentSession.Status.OPEN
-        ).update(status=TestPaymentSession.Status.EXPIRED)
+        update(
+            TestPaymentSession,
+            {"status": TestPaymentSession.Status.EXPIRED},
+            session_id=session_id,
+            status=TestPaymentSession.Status.OPEN,
+        )
 
     def parse_event(self, payload: bytes, signature: str) -> PaymentEventData:
         return parse_stripe_event(payload, signature, settings.TEST_GATEWAY_WEBHOOK_SECRET)

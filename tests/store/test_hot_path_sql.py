@@ -8,16 +8,22 @@ from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import F
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
 from cart.models import Cart, CartLine
 from catalog.models import StockMovement
 from catalog.services import stock_return, stock_take
+from checkout.models import Reservation
 from haat.store import WishlistEntry, database
+from haat.store import sql as database_sql
 from haat.store.database import DatabaseStore
-from haat.store.sql import sql
+from haat.store.sql import columns, from_row, insert, insert_family, sql, update, update_and_insert
+from orders.models import Order, OrderEvent, OrderLine
+from payments.models import TestPaymentSession
 from wishlist.models import Wishlist, WishlistItem
 
 # An instant with microseconds and one without: SQLite writes the two as text of different
@@ -203,3 +209,147 @@ def test_returned_units_ledger_rows_equal_the_orm_rows(store, make_product, make
     assert model_to_dict(by_store, exclude=["id"]) == model_to_dict(by_orm, exclude=["id"])
     assert StockMovement.objects.get(reference="R-3", product=other).resulting_stock == 4
     assert StockMovement.objects.exclude(pk=by_orm.pk).filter(reference="R-3").count() == 2
+
+
+@pytest.mark.parametrize("instant", INSTANTS, ids=["microseconds", "whole-second"])
+def test_rows_inserted_by_hand_equal_the_orm_rows(shopper, instant, fresh_sql):
+    """The checkout writes its orders, events and reservations with ``sql.insert``: the rows
+    must be the ORM's, column for column (datetimes, JSON, defaults, auto_now), on SQLite too;
+    and ``from_row`` must read them back as the ORM does."""
+    fields = {"user": shopper, "source": "buy_now", "currency": "BDT", "total_minor": 500}
+    with frozen(instant):
+        by_hand = Order(**fields, delivery_city="Dhaka")
+        assert insert(by_hand) == 1
+        by_orm = Order.objects.create(**fields, delivery_city="Dhaka")
+        events = [
+            OrderEvent(order=order, actor_kind="shopper", to_status="pending", reason="placed")
+            for order in (by_hand, by_orm)
+        ]
+        for event in events:  # (its default is the real timezone.now, bound at import)
+            event.data, event.created_at = {"gateway": "test", "n": 1}, instant
+        insert(events[0])
+        events[1].save()
+    stored = Order.objects.get(pk=by_hand.pk)
+    assert model_to_dict(stored, exclude=["id"]) == model_to_dict(by_orm, exclude=["id"])
+    assert stored.created_at == stored.updated_at == instant == by_hand.created_at
+    assert Order.objects.filter(created_at=instant).count() == 2
+    assert not Order.objects.filter(created_at__gt=instant).exists()
+    hand_event, orm_event = (OrderEvent.objects.get(pk=e.pk) for e in events)
+    assert model_to_dict(hand_event, exclude=["id", "order"]) == model_to_dict(
+        orm_event, exclude=["id", "order"]
+    )
+    assert OrderEvent.objects.filter(data__gateway="test").count() == 2
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Order, 'o')} FROM {sql('{O}', O=Order)} o ORDER BY o.id"  # noqa: S608
+        )
+        read = [from_row(Order, row) for row in cursor.fetchall()]
+    assert [model_to_dict(o) for o in read] == [model_to_dict(o) for o in (stored, by_orm)]
+    assert read[0].created_at == instant
+
+
+def test_insert_ignoring_a_conflict_writes_nothing_and_keeps_the_transaction(shopper):
+    order = Order.objects.create(user=shopper, source="cart", currency="BDT", total_minor=1)
+    session = {
+        "idempotency_key": "k-1",
+        "order": order,
+        "amount_minor": 1,
+        "currency": "BDT",
+        "success_url": "/ok",
+        "cancel_url": "/no",
+        "expires_at": INSTANTS[0],
+    }
+    first = TestPaymentSession(session_id="cs_1", **session)
+    assert insert(first, ignore_conflict_on="idempotency_key") == 1
+    assert first.pk is not None
+    again = TestPaymentSession(session_id="cs_2", **session)
+    assert insert(again, ignore_conflict_on="idempotency_key") == 0
+    assert again.pk is None
+    assert list(TestPaymentSession.objects.values_list("session_id", flat=True)) == ["cs_1"]
+
+
+def test_update_by_hand_prepares_values_as_the_orm(shopper):
+    order = Order.objects.create(user=shopper, source="cart", currency="BDT", total_minor=1)
+    assert update(Order, {"paid_at": INSTANTS[1], "status": "paid"}, pk=order.pk, status="x") == 0
+    assert update(Order, {"paid_at": INSTANTS[1], "status": "paid"}, pk=order.pk) == 1
+    assert Order.objects.filter(paid_at=INSTANTS[1], status="paid").count() == 1
+
+
+def test_a_new_order_and_its_rows_are_written_in_one_statement(shopper, make_product):
+    """``insert_family``: on PostgreSQL the order, its lines, reservation and event go in one
+    round trip; elsewhere one INSERT each. Either way the rows refer to the new order and equal
+    what the ORM writes."""
+    product = make_product()
+    order = Order(user=shopper, source="buy_now", currency="BDT", total_minor=500)
+    line = OrderLine(
+        order=order,
+        product=product,
+        product_ref=product.pk,
+        product_name="Kettle",
+        product_slug="kettle",
+        unit_price_minor=500,
+        quantity=1,
+    )
+    reservation = Reservation(order=order, user=shopper, expires_at=INSTANTS[0])
+    event = OrderEvent(order=order, actor_kind="shopper", to_status="pending", reason="placed")
+    with CaptureQueriesContext(connection) as captured:
+        insert_family(order, line, reservation, event)
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 4)
+    assert order.pk and line.order_id == reservation.order_id == event.order_id == order.pk
+    assert line.order is order and order.reservation is reservation  # no reads to get them
+    assert list(order.lines.values_list("pk", "product_name")) == [(line.pk, "Kettle")]
+    assert Reservation.objects.get(order=order).pk == reservation.pk
+    assert model_to_dict(Reservation.objects.get(pk=reservation.pk)) == model_to_dict(reservation)
+    assert OrderEvent.objects.get(order=order).pk == event.pk
+
+
+def test_a_change_and_its_row_are_written_together_or_not_at_all(shopper):
+    """``update_and_insert`` (an order's status change and its event): the row is written only
+    if the update matched; on PostgreSQL in the update's statement."""
+    order = Order.objects.create(user=shopper, source="cart", currency="BDT", total_minor=1)
+
+    def event() -> OrderEvent:
+        return OrderEvent(order=order, actor_kind="task", to_status="paid", reason="paid")
+
+    missed = event()
+    assert (
+        update_and_insert(Order, {"status": "paid"}, missed, pk=order.pk, status="cancelled") == 0
+    )
+    assert missed.pk is None and not OrderEvent.objects.exists()
+    made = event()
+    with CaptureQueriesContext(connection) as captured:
+        assert (
+            update_and_insert(Order, {"status": "paid"}, made, pk=order.pk, status="pending") == 1
+        )
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert Order.objects.get(pk=order.pk).status == "paid"
+    assert list(OrderEvent.objects.values_list("pk", "order", "to_status")) == [
+        (made.pk, order.pk, "paid")
+    ]
+
+
+@pytest.mark.parametrize("model", [Order, OrderLine, OrderEvent, Reservation, TestPaymentSession])
+def test_plain_values_skip_only_preparation_that_changes_nothing(model, db):
+    """The hand-written inserts hand a plain value of a plain field (text, integer, boolean) to
+    the database as it is: exactly what the field's own preparation gives."""
+    samples = ["text", "", 7, 0, True, False, None, INSTANTS[0], {"a": 1}]
+    for field in model._meta.concrete_fields:
+        for value in samples:
+            try:
+                expected = field.get_db_prep_save(value, connection)
+            except (TypeError, ValueError, ValidationError):
+                continue  # not a value of this field
+            prepared = database_sql._prepared(field, value)
+            assert type(prepared) is type(expected), (field, value)
+            if type(expected).__module__ == "builtins":
+                assert prepared == expected, (field, value)
+
+
+def test_hand_written_statements_refuse_expressions(shopper):
+    """``update`` takes values only: an expression (which the ORM would turn into SQL) is
+    refused, never sent to the database as a value."""
+    order = Order.objects.create(user=shopper, source="cart", currency="BDT", total_minor=1)
+    with pytest.raises(TypeError, match="expression"):
+        update(Order, {"total_minor": F("total_minor") + 1}, pk=order.pk)
+    assert Order.objects.get(pk=order.pk).total_minor == 1
