@@ -12,10 +12,11 @@ A cache that fails is skipped: the page is made from the database, as without a 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,27 @@ def cached[T](key: str, load: Callable[[], T]) -> T:
     return value
 
 
+# The latest entries this process read with ``cached_here``: a key names one version of what it
+# holds, so a copy kept here is as fresh as the shared cache's, without its round trip and
+# unpickling on every page.
+_HERE: dict[str, Any] = {}
+HERE_KEPT = 512
+
+
+def cached_here[T](key: str, load: Callable[[], T]) -> T:
+    """As ``cached``, through this process's latest entries; a shallow copy each time, so a
+    request may set its live fields on it without touching another's."""
+    found = _HERE.get(key)
+    if found is None:
+        found = cached(key, load)
+        if len(_HERE) >= HERE_KEPT:
+            oldest = next(iter(_HERE), None)
+            if oldest is not None:
+                _HERE.pop(oldest, None)  # another thread may have taken it: no KeyError
+        _HERE[key] = found
+    return copy.copy(found)
+
+
 def cached_many(
     keys: dict[Any, str],
     render: Callable[[Any], str],
@@ -118,6 +140,20 @@ class MenuCategory:
 
     def get_absolute_url(self) -> str:
         return self.url
+
+
+@dataclass(frozen=True)
+class CategoryMenu:
+    """The category menu as one value (the header's category bar is drawn once per menu, language
+    and current category: haat/shared_fragments.py)."""
+
+    categories: tuple[MenuCategory, ...]
+
+    def __iter__(self) -> Iterator[MenuCategory]:
+        return iter(self.categories)
+
+    def __len__(self) -> int:
+        return len(self.categories)
 
 
 def keys_of(values: Iterable[object]) -> str:

@@ -198,7 +198,7 @@ def product_page_get(*, slug: str, categories_version: int | None = None) -> Pro
     key = cached.keys_of(
         ("catalog:product", live["pk"], live["updated_at"].timestamp(), categories_version)
     )
-    item = cached.cached(key, lambda: product_get_published(slug=slug))
+    item = cached.cached_here(key, lambda: product_get_published(slug=slug))
     for field in _LIVE_FIELDS:
         setattr(item, field, live[field])
     return item

@@ -171,3 +171,29 @@ def test_category_pages_follow_category_changes_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         garden.delete()
     assert client.get("/c/garden/").status_code == 404
+
+
+def test_a_product_page_reads_the_shared_cache_once_per_process(client, make_product, monkeypatch):
+    """A product's cached data is kept in the process under the same versioned key: a warm page
+    neither asks the shared cache again nor misses a change (its key changes with it)."""
+    product = make_product(name="Clay pot", stock=5)
+    store = cached._store()
+    reads: list[str] = []
+
+    class Counting:
+        def get(self, key: str) -> object:
+            reads.append(key)
+            return store.get(key)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(store, name)
+
+    monkeypatch.setattr(cached, "_store", Counting)
+    _read(client, product.get_absolute_url())
+    assert "Only 5 left" in _read(client, product.get_absolute_url())
+    assert len([key for key in reads if key.startswith("catalog:product:")]) == 1
+    stock_adjust(product_id=product.pk, delta=-4, reason="correction")
+    assert "Only 1 left" in _read(client, product.get_absolute_url())
+    product.name = "Clay pot, large"
+    product.save()
+    assert "Clay pot, large" in _read(client, product.get_absolute_url())
