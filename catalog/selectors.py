@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
+from datetime import datetime
+from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import (
+    DEFERRED,
     Case,
     Count,
     Expression,
@@ -152,23 +155,93 @@ def product_list_published(
     return products.only(*LISTING_FIELDS).order_by(*order)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What a listing shows: the published products of a category and/or matching search words,
+    sorted and narrowed by the shopper's options."""
+
+    category: cached.MenuCategory | None = None
+    query: str = ""
+    options: ListingOptions = ListingOptions()
+
+    def products(self) -> QuerySet[Product]:
+        return product_list_published(
+            category=self.category, query=self.query, options=self.options
+        )
+
+
+@dataclass(frozen=True)
+class ListingRow:
+    """A listed product as the listing's query read it (``LISTING_FIELDS``): what a card's cache
+    key holds and a card shows. Cards come from the shared cache, so a model instance is made
+    only for a card that is missing there (``product``)."""
+
+    pk: int
+    name: str
+    slug: str
+    price_minor: int
+    list_price_minor: int | None
+    stock: int
+    is_published: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, product: Product) -> ListingRow:
+        return cls(*(getattr(product, name) for name in LISTING_FIELDS))
+
+    def product(self) -> Product:
+        """The product as ``.only(*LISTING_FIELDS)`` would load it (its other fields deferred)."""
+        read = dict(zip(_LISTING_ATTNAMES, astuple(self), strict=True))
+        fields = Product._meta.concrete_fields
+        values = [read.get(field.attname, DEFERRED) for field in fields]
+        return Product.from_db(DEFAULT_DB_ALIAS, list(read), values)
+
+
+_LISTING_ATTNAMES = ("id", *LISTING_FIELDS[1:])
+
 # Page numbers past this go the long way (a COUNT first): no OFFSET the database would refuse.
 _MAX_DIRECT_PAGE = 100_000
 
+# The SQL of the latest listing pages this process read (by listing, start and length): working
+# it out through the ORM cost as much as running it. Only the statement is kept; its rows are
+# read from the database on every page.
+_LISTING_SQL: dict[tuple[Listing, int, int], tuple[str, tuple[Any, ...]]] = {}
+_LISTING_SQL_KEPT = 512
 
-def listing_page(products: QuerySet[Product], number: int, per_page: int) -> Page:
-    """Page ``number`` (from 1) of a listing. The page's rows carry the listing's total (a window
-    count, taken before LIMIT), so a page that has rows costs one query, not a COUNT and then the
-    rows; a number past the end gets the COUNT and the last page, as Django's paginator does."""
-    paginator = Paginator(products, per_page)
+
+def _listing_rows(listing: Listing, start: int, length: int) -> list[tuple[Any, ...]]:
+    """The rows ``start`` to ``start + length`` of a listing: ``LISTING_FIELDS`` and the
+    listing's total (a window count, taken before LIMIT)."""
+    key = (listing, start, length)
+    statement = _LISTING_SQL.get(key)
+    if statement is None:
+        counted = listing.products().annotate(listing_total=Window(Count("*")))
+        rows = counted.values_list(*LISTING_FIELDS, "listing_total")[start : start + length]
+        statement = rows.query.sql_with_params()
+        if len(_LISTING_SQL) >= _LISTING_SQL_KEPT:
+            oldest = next(iter(_LISTING_SQL), None)
+            if oldest is not None:
+                _LISTING_SQL.pop(oldest, None)  # another thread may have taken it: no KeyError
+        _LISTING_SQL[key] = statement
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(*statement)
+        return cursor.fetchall()
+
+
+def listing_page(listing: Listing, number: int, per_page: int) -> Page:
+    """Page ``number`` (from 1) of a listing, its rows as ``ListingRow``. The page's rows carry the
+    listing's total, so a page that has rows costs one query, not a COUNT and then the rows; a
+    number past the end gets the COUNT and the last page, as Django's paginator does."""
     if number <= _MAX_DIRECT_PAGE:
-        start = (number - 1) * per_page
-        counted = products.annotate(listing_total=Window(Count("*")))
-        rows = list(counted[start : start + per_page])
+        rows = _listing_rows(listing, (number - 1) * per_page, per_page)
         if rows:
-            paginator.count = rows[0].listing_total
-            return Page(rows, number, paginator)
-    return paginator.get_page(number)
+            counted = Paginator((), per_page)  # the rows are read: it only counts the pages
+            counted.count = rows[0][-1]
+            return Page([ListingRow(*row[:-1]) for row in rows], number, counted)
+    paginator = Paginator(listing.products(), per_page)
+    page = paginator.get_page(number)
+    return Page([ListingRow.of(product) for product in page], page.number, paginator)
 
 
 def product_get_published(*, slug: str) -> Product:

@@ -41,6 +41,10 @@ _NODES: weakref.WeakSet[SharedNode] = weakref.WeakSet()
 
 
 class SharedNode(Node):
+    # Not walked when Django looks for nodes in a template (``{% extends %}`` looks for the
+    # parent's blocks on every render): a shared part holds no block (refused when parsed).
+    child_nodelists = ()
+
     def __init__(self, nodelist: NodeList, by: tuple[str, ...] = ()) -> None:
         self.nodelist = nodelist
         self.by = by
