@@ -3,7 +3,9 @@ reservations are released by the periodic job (beat, or the in-process ticker), 
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from collections.abc import Sequence
+
+from django.db.models import Prefetch, QuerySet, Subquery
 
 from haat.errors import DeliveryZoneUnknown, OrderNotFound
 from orders.models import DeliveryZone, Order, OrderEvent, OrderLine
@@ -48,24 +50,34 @@ def delivery_zone_choose(
     """The zone a delivery goes to: the one asked for (``zone_id``, refused if it is not an
     active zone); else the zone of the shopper's latest order; else one serving ``city``; else
     the default one. None only when the shop has no zones (delivery is then free)."""
+    if zone_id is None and user_id is not None:
+        # The zones and the zone of the shopper's latest order in one query (the cart page and
+        # checkout ask on every view).
+        latest = (
+            Order.objects.filter(user_id=user_id)
+            .exclude(delivery_zone="")
+            .values("delivery_zone")[:1]
+        )
+        annotated = list(
+            DeliveryZone.objects.filter(is_active=True).annotate(latest_zone=Subquery(latest))
+        )
+        for candidate in annotated:
+            if candidate.name == candidate.latest_zone:
+                return candidate
+        return _zone_serving(annotated, city)
     zones = delivery_zones()
     if zone_id is not None:
         for zone in zones:
             if zone.pk == zone_id:
                 return zone
         raise DeliveryZoneUnknown(delivery_zone_id=zone_id)
+    return _zone_serving(zones, city)
+
+
+def _zone_serving(zones: Sequence[DeliveryZone], city: str) -> DeliveryZone | None:
+    """The first of ``zones`` serving ``city``, else the default one; None for no zones."""
     if not zones:
         return None
-    if user_id is not None:
-        last = (
-            Order.objects.filter(user_id=user_id)
-            .exclude(delivery_zone="")
-            .values_list("delivery_zone", flat=True)
-            .first()
-        )
-        for zone in zones:
-            if zone.name == last:
-                return zone
     for zone in zones:
         if zone.serves(city):
             return zone
