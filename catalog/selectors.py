@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from datetime import datetime
 from typing import Any
@@ -203,30 +204,37 @@ _LISTING_ATTNAMES = ("id", *LISTING_FIELDS[1:])
 # Page numbers past this go the long way (a COUNT first): no OFFSET the database would refuse.
 _MAX_DIRECT_PAGE = 100_000
 
-# The SQL of the latest listing pages this process read (by listing, start and length): working
-# it out through the ORM cost as much as running it. Only the statement is kept; its rows are
-# read from the database on every page.
-_LISTING_SQL: dict[tuple[Listing, int, int], tuple[str, tuple[Any, ...]]] = {}
-_LISTING_SQL_KEPT = 512
+# The SQL of the latest reads this process made by ``_rows`` (a listing's page, a product's live
+# fields): working it out through the ORM cost as much as running it. Only the statement is
+# kept, under everything it is made from; its rows are read from the database every time.
+_STATEMENTS: dict[object, tuple[str, tuple[Any, ...]]] = {}
+_STATEMENTS_KEPT = 1024
+
+
+def _rows(key: object, build: Callable[[], QuerySet[Any]]) -> list[tuple[Any, ...]]:
+    """The rows of ``build()`` (a ``values_list`` query), its SQL kept under ``key``."""
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = build().query.sql_with_params()
+        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
+            oldest = next(iter(_STATEMENTS), None)
+            if oldest is not None:
+                _STATEMENTS.pop(oldest, None)  # another thread may have taken it: no KeyError
+        _STATEMENTS[key] = statement
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(*statement)
+        return cursor.fetchall()
 
 
 def _listing_rows(listing: Listing, start: int, length: int) -> list[tuple[Any, ...]]:
     """The rows ``start`` to ``start + length`` of a listing: ``LISTING_FIELDS`` and the
     listing's total (a window count, taken before LIMIT)."""
-    key = (listing, start, length)
-    statement = _LISTING_SQL.get(key)
-    if statement is None:
+
+    def build() -> QuerySet[Any]:
         counted = listing.products().annotate(listing_total=Window(Count("*")))
-        rows = counted.values_list(*LISTING_FIELDS, "listing_total")[start : start + length]
-        statement = rows.query.sql_with_params()
-        if len(_LISTING_SQL) >= _LISTING_SQL_KEPT:
-            oldest = next(iter(_LISTING_SQL), None)
-            if oldest is not None:
-                _LISTING_SQL.pop(oldest, None)  # another thread may have taken it: no KeyError
-        _LISTING_SQL[key] = statement
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(*statement)
-        return cursor.fetchall()
+        return counted.values_list(*LISTING_FIELDS, "listing_total")[start : start + length]
+
+    return _rows(("listing", listing, start, length), build)
 
 
 def listing_page(listing: Listing, number: int, per_page: int) -> Page:
@@ -258,14 +266,16 @@ def product_page_get(*, slug: str, categories_version: int | None = None) -> Pro
     shared cache under that version, loaded on a miss. ``categories_version``: as the request
     already read it (else read here)."""
     # The slug is unique: no ORDER BY (working out the model's ordering cost more than the query).
-    rows = (
-        Product.objects.filter(is_published=True, slug=slug)
-        .order_by()
-        .values("pk", "updated_at", *_LIVE_FIELDS)[:1]
+    read = ("pk", "updated_at", *_LIVE_FIELDS)
+    rows = _rows(
+        ("product", slug),
+        lambda: (
+            Product.objects.filter(is_published=True, slug=slug).order_by().values_list(*read)[:1]
+        ),
     )
-    live = next(iter(rows), None)
-    if live is None:
+    if not rows:
         raise Http404("No product matches the given query.")
+    live = dict(zip(read, rows[0], strict=True))
     if categories_version is None:
         categories_version = cached.categories_version()
     key = cached.keys_of(

@@ -33,10 +33,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _listing_context(request: HttpRequest, form: ListingForm) -> dict[str, object]:
-    # Page links keep the shopper's sort and filters.
-    kept = request.GET.copy()
-    kept.pop("page", None)
-    return {"listing_form": form, "listing_query": kept.urlencode()}
+    # Page links keep the shopper's sort and filters (none asked, nearly always: no copy then).
+    query = ""
+    if request.GET:
+        kept = request.GET.copy()
+        kept.pop("page", None)
+        query = kept.urlencode()
+    return {"listing_form": form, "listing_query": query}
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:

@@ -225,9 +225,9 @@ def test_a_warm_listing_asks_the_shared_cache_for_no_card(client, make_product, 
     assert [key.split(":")[2] for key in asked] == [str(products[1].pk)]
 
 
-def test_a_listing_statement_is_worked_out_once_per_process(client, make_product, monkeypatch):
-    """A listing's SQL is kept by listing and page (its rows are read on every page): a warm
-    category page has the ORM compile no statement for the listing."""
+def test_page_statements_are_worked_out_once_per_process(client, make_product, monkeypatch):
+    """A listing's SQL is kept by listing and page, a product page's by slug (their rows are read
+    on every page): warm category and product pages have the ORM compile no product query."""
     from django.db.models.sql.compiler import SQLCompiler
 
     product = make_product(stock=4)
@@ -241,8 +241,11 @@ def test_a_listing_statement_is_worked_out_once_per_process(client, make_product
             compiled.append("product")
         return as_sql(self, *args, **kwargs)
 
+    _read(client, product.get_absolute_url())
     monkeypatch.setattr(SQLCompiler, "as_sql", counting)
     assert "Only 4 left" in _card(_read(client, url), product)
+    assert "Only 4 left" in _read(client, product.get_absolute_url())
     assert compiled == []
     stock_adjust(product_id=product.pk, delta=-3, reason="correction")
     assert "Only 1 left" in _card(_read(client, url), product)  # the rows are read each time
+    assert "Only 1 left" in _read(client, product.get_absolute_url())
