@@ -212,7 +212,12 @@ _STATEMENTS_KEPT = 1024
 
 
 def _rows(key: object, build: Callable[[], QuerySet[Any]]) -> list[tuple[Any, ...]]:
-    """The rows of ``build()`` (a ``values_list`` query), its SQL kept under ``key``."""
+    """The rows of ``build()`` (a ``values_list`` query), its SQL kept under ``key``. PostgreSQL
+    gives these columns as the ORM would (numbers, text, booleans, aware datetimes); another
+    database (SQLite in development) is read through the ORM, which converts them."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        return list(build())
     statement = _STATEMENTS.get(key)
     if statement is None:
         statement = build().query.sql_with_params()
@@ -221,7 +226,7 @@ def _rows(key: object, build: Callable[[], QuerySet[Any]]) -> list[tuple[Any, ..
             if oldest is not None:
                 _STATEMENTS.pop(oldest, None)  # another thread may have taken it: no KeyError
         _STATEMENTS[key] = statement
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(*statement)
         return cursor.fetchall()
 

@@ -225,6 +225,7 @@ def test_a_warm_listing_asks_the_shared_cache_for_no_card(client, make_product, 
     assert [key.split(":")[2] for key in asked] == [str(products[1].pk)]
 
 
+@pytest.mark.postgres  # other databases are read through the ORM (catalog.selectors._rows)
 def test_page_statements_are_worked_out_once_per_process(client, make_product, monkeypatch):
     """A listing's SQL is kept by listing and page, a product page's by slug (their rows are read
     on every page): warm category and product pages have the ORM compile no product query."""
