@@ -12,15 +12,18 @@ A cache that fails is skipped: the page is made from the database, as without a 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache, caches
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +78,48 @@ def cached[T](key: str, load: Callable[[], T]) -> T:
     return value
 
 
+# The latest entries this process read with ``cached_here``: a key names one version of what it
+# holds, so a copy kept here is as fresh as the shared cache's, without its round trip and
+# unpickling on every page.
+_HERE: dict[str, Any] = {}
+HERE_KEPT = 512
+
+
+def cached_here[T](key: str, load: Callable[[], T]) -> T:
+    """As ``cached``, through this process's latest entries; a shallow copy each time, so a
+    request may set its live fields on it without touching another's."""
+    found = _HERE.get(key)
+    if found is None:
+        found = cached(key, load)
+        if len(_HERE) >= HERE_KEPT:
+            oldest = next(iter(_HERE), None)
+            if oldest is not None:
+                _HERE.pop(oldest, None)  # another thread may have taken it: no KeyError
+        _HERE[key] = found
+    return copy.copy(found)
+
+
 def cached_many(
     keys: dict[Any, str],
     render: Callable[[Any], str],
     prepare: Callable[[list[Any]], None] | None = None,
 ) -> dict[Any, str]:
     """For each item of ``keys`` (item -> key): its entry, or ``render(item)`` stored under it;
-    one round trip to the cache for the reads and one for the writes. ``prepare(missing)`` runs
+    one round trip to the cache for the reads and one for the writes, and none for the entries
+    this process read or made lately (kept by key, as ``cached_here``). ``prepare(missing)`` runs
     once before the items without an entry are rendered (to load what only rendering needs)."""
-    found: dict[str, str] = _safely({}, lambda: _store().get_many(list(keys.values())))
+    found: dict[str, str] = {}
+    asked = []
+    for key in keys.values():
+        kept = _MANY_HERE.get(key)
+        if kept is None:
+            asked.append(key)
+        else:
+            found[key] = kept
+    if asked:
+        fetched: dict[str, str] = _safely({}, lambda: _store().get_many(asked))
+        _keep_many(fetched)
+        found.update(fetched)
     missing = [item for item, key in keys.items() if key not in found]
     if missing and prepare is not None:
         prepare(missing)
@@ -95,8 +131,29 @@ def cached_many(
             text = made[key] = render(item)
         result[item] = text
     if made:
+        _keep_many(made)
         _safely(None, lambda: _store().set_many(made, TIMEOUT))
     return result
+
+
+_MANY_HERE: dict[str, Any] = {}
+MANY_HERE_KEPT = 4096
+
+
+@receiver(setting_changed, dispatch_uid="catalog.cached.settings")
+def _settings_changed(**kwargs: object) -> None:
+    """What this process keeps was made under the settings before (tests change them)."""
+    _HERE.clear()
+    _MANY_HERE.clear()
+
+
+def _keep_many(entries: dict[str, Any]) -> None:
+    for key, value in entries.items():
+        if len(_MANY_HERE) >= MANY_HERE_KEPT:
+            oldest = next(iter(_MANY_HERE), None)
+            if oldest is not None:
+                _MANY_HERE.pop(oldest, None)  # another thread may have taken it: no KeyError
+        _MANY_HERE[key] = value
 
 
 def source_version(text: str) -> str:
@@ -118,6 +175,20 @@ class MenuCategory:
 
     def get_absolute_url(self) -> str:
         return self.url
+
+
+@dataclass(frozen=True)
+class CategoryMenu:
+    """The category menu as one value (the header's category bar is drawn once per menu, language
+    and current category: haat/shared_fragments.py)."""
+
+    categories: tuple[MenuCategory, ...]
+
+    def __iter__(self) -> Iterator[MenuCategory]:
+        return iter(self.categories)
+
+    def __len__(self) -> int:
+        return len(self.categories)
 
 
 def keys_of(values: Iterable[object]) -> str:

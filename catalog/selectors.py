@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
+from datetime import datetime
+from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import (
+    DEFERRED,
     Case,
     Count,
     Expression,
@@ -152,23 +156,105 @@ def product_list_published(
     return products.only(*LISTING_FIELDS).order_by(*order)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What a listing shows: the published products of a category and/or matching search words,
+    sorted and narrowed by the shopper's options."""
+
+    category: cached.MenuCategory | None = None
+    query: str = ""
+    options: ListingOptions = ListingOptions()
+
+    def products(self) -> QuerySet[Product]:
+        return product_list_published(
+            category=self.category, query=self.query, options=self.options
+        )
+
+
+@dataclass(frozen=True)
+class ListingRow:
+    """A listed product as the listing's query read it (``LISTING_FIELDS``): what a card's cache
+    key holds and a card shows. Cards come from the shared cache, so a model instance is made
+    only for a card that is missing there (``product``)."""
+
+    pk: int
+    name: str
+    slug: str
+    price_minor: int
+    list_price_minor: int | None
+    stock: int
+    is_published: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, product: Product) -> ListingRow:
+        return cls(*(getattr(product, name) for name in LISTING_FIELDS))
+
+    def product(self) -> Product:
+        """The product as ``.only(*LISTING_FIELDS)`` would load it (its other fields deferred)."""
+        read = dict(zip(_LISTING_ATTNAMES, astuple(self), strict=True))
+        fields = Product._meta.concrete_fields
+        values = [read.get(field.attname, DEFERRED) for field in fields]
+        return Product.from_db(DEFAULT_DB_ALIAS, list(read), values)
+
+
+_LISTING_ATTNAMES = ("id", *LISTING_FIELDS[1:])
+
 # Page numbers past this go the long way (a COUNT first): no OFFSET the database would refuse.
 _MAX_DIRECT_PAGE = 100_000
 
+# The SQL of the latest reads this process made by ``_rows`` (a listing's page, a product's live
+# fields): working it out through the ORM cost as much as running it. Only the statement is
+# kept, under everything it is made from; its rows are read from the database every time.
+_STATEMENTS: dict[object, tuple[str, tuple[Any, ...]]] = {}
+_STATEMENTS_KEPT = 1024
 
-def listing_page(products: QuerySet[Product], number: int, per_page: int) -> Page:
-    """Page ``number`` (from 1) of a listing. The page's rows carry the listing's total (a window
-    count, taken before LIMIT), so a page that has rows costs one query, not a COUNT and then the
-    rows; a number past the end gets the COUNT and the last page, as Django's paginator does."""
-    paginator = Paginator(products, per_page)
+
+def _rows(key: object, build: Callable[[], QuerySet[Any]]) -> list[tuple[Any, ...]]:
+    """The rows of ``build()`` (a ``values_list`` query), its SQL kept under ``key``. PostgreSQL
+    gives these columns as the ORM would (numbers, text, booleans, aware datetimes); another
+    database (SQLite in development) is read through the ORM, which converts them."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        return list(build())
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = build().query.sql_with_params()
+        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
+            oldest = next(iter(_STATEMENTS), None)
+            if oldest is not None:
+                _STATEMENTS.pop(oldest, None)  # another thread may have taken it: no KeyError
+        _STATEMENTS[key] = statement
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        return cursor.fetchall()
+
+
+def _listing_rows(listing: Listing, start: int, length: int) -> list[tuple[Any, ...]]:
+    """The rows ``start`` to ``start + length`` of a listing: ``LISTING_FIELDS`` and the
+    listing's total (a window count, taken before LIMIT)."""
+
+    def build() -> QuerySet[Any]:
+        counted = listing.products().annotate(listing_total=Window(Count("*")))
+        return counted.values_list(*LISTING_FIELDS, "listing_total")[start : start + length]
+
+    return _rows(("listing", listing, start, length), build)
+
+
+def listing_page(listing: Listing, number: int, per_page: int) -> Page:
+    """Page ``number`` (from 1) of a listing, its rows as ``ListingRow``. The page's rows carry the
+    listing's total, so a page that has rows costs one query, not a COUNT and then the rows; a
+    number past the end gets the COUNT and the last page, as Django's paginator does."""
     if number <= _MAX_DIRECT_PAGE:
-        start = (number - 1) * per_page
-        counted = products.annotate(listing_total=Window(Count("*")))
-        rows = list(counted[start : start + per_page])
+        rows = _listing_rows(listing, (number - 1) * per_page, per_page)
         if rows:
-            paginator.count = rows[0].listing_total
-            return Page(rows, number, paginator)
-    return paginator.get_page(number)
+            counted = Paginator((), per_page)  # the rows are read: it only counts the pages
+            counted.count = rows[0][-1]
+            return Page([ListingRow(*row[:-1]) for row in rows], number, counted)
+    paginator = Paginator(listing.products(), per_page)
+    page = paginator.get_page(number)
+    return Page([ListingRow.of(product) for product in page], page.number, paginator)
 
 
 def product_get_published(*, slug: str) -> Product:
@@ -185,20 +271,22 @@ def product_page_get(*, slug: str, categories_version: int | None = None) -> Pro
     shared cache under that version, loaded on a miss. ``categories_version``: as the request
     already read it (else read here)."""
     # The slug is unique: no ORDER BY (working out the model's ordering cost more than the query).
-    rows = (
-        Product.objects.filter(is_published=True, slug=slug)
-        .order_by()
-        .values("pk", "updated_at", *_LIVE_FIELDS)[:1]
+    read = ("pk", "updated_at", *_LIVE_FIELDS)
+    rows = _rows(
+        ("product", slug),
+        lambda: (
+            Product.objects.filter(is_published=True, slug=slug).order_by().values_list(*read)[:1]
+        ),
     )
-    live = next(iter(rows), None)
-    if live is None:
+    if not rows:
         raise Http404("No product matches the given query.")
+    live = dict(zip(read, rows[0], strict=True))
     if categories_version is None:
         categories_version = cached.categories_version()
     key = cached.keys_of(
         ("catalog:product", live["pk"], live["updated_at"].timestamp(), categories_version)
     )
-    item = cached.cached(key, lambda: product_get_published(slug=slug))
+    item = cached.cached_here(key, lambda: product_get_published(slug=slug))
     for field in _LIVE_FIELDS:
         setattr(item, field, live[field])
     return item

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.paginator import Page
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from catalog import selectors
 from catalog.availability import availability_of
 from catalog.forms import ListingForm, listing_form
-from catalog.models import Product
 from haat.context_processors import (
     request_categories_version,
     request_category_menu,
@@ -20,32 +18,35 @@ from haat.context_processors import (
 from haat.forms import form_search_query
 
 
-def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
+def _page(request: HttpRequest, listing: selectors.Listing) -> Page:
     number = request.GET.get("page", "1")
     # Nonsense or numbers below one mean the first page; past the end means the last page.
     # ASCII digits only: "²".isdigit() is true, but int("²") fails.
     if not (number.isascii() and number.isdigit()) or int(number) < 1:
         number = "1"
-    return selectors.listing_page(products, int(number), settings.PRODUCTS_PER_PAGE)
+    return selectors.listing_page(listing, int(number), settings.PRODUCTS_PER_PAGE)
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    page = _page(request, selectors.product_list_published())
+    page = _page(request, selectors.Listing())
     return render(request, "catalog/home.html", {"page": page})
 
 
 def _listing_context(request: HttpRequest, form: ListingForm) -> dict[str, object]:
-    # Page links keep the shopper's sort and filters.
-    kept = request.GET.copy()
-    kept.pop("page", None)
-    return {"listing_form": form, "listing_query": kept.urlencode()}
+    # Page links keep the shopper's sort and filters (none asked, nearly always: no copy then).
+    query = ""
+    if request.GET:
+        kept = request.GET.copy()
+        kept.pop("page", None)
+        query = kept.urlencode()
+    return {"listing_form": form, "listing_query": query}
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     current = selectors.category_get(slug=slug, menu=request_category_menu(request))
     form = listing_form(request.GET)
-    products = selectors.product_list_published(category=current, options=form.options())
-    context = {"category": current, "page": _page(request, products)}
+    listing = selectors.Listing(category=current, options=form.options())
+    context = {"category": current, "page": _page(request, listing)}
     return render(request, "catalog/category.html", context | _listing_context(request, form))
 
 
@@ -54,8 +55,7 @@ def search(request: HttpRequest) -> HttpResponse:
     form = listing_form(request.GET)
     page = None
     if query:
-        products = selectors.product_list_published(query=query, options=form.options())
-        page = _page(request, products)
+        page = _page(request, selectors.Listing(query=query, options=form.options()))
     context = {"query": query, "page": page}
     return render(request, "catalog/search.html", context | _listing_context(request, form))
 

@@ -13,7 +13,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language, gettext, ngettext
 
 from accounts.selectors import shopper_state
-from catalog.cached import MenuCategory, categories_version
+from catalog.cached import CategoryMenu, MenuCategory, categories_version
 from catalog.money import format_number, shop_currency
 from catalog.selectors import category_menu
 from haat.store import CartContents, WishlistContents
@@ -119,7 +119,9 @@ def shop(request: HttpRequest) -> dict[str, Any]:
         "currency_code": currency.code,
         "currency": currency,
         "quantity_message": quantity_message,  # the quantity rule's refusal, for the JavaScript
-        "menu_categories": SimpleLazyObject(lambda: request_category_menu(request)),
+        "menu_categories": SimpleLazyObject(
+            lambda: CategoryMenu(tuple(request_category_menu(request)))
+        ),
         # Templates call these when (and only when) they use them.
         "shopper_state": lambda: state() or {},
         "cart_count": lambda: (state() or {}).get("cart_count", 0),

@@ -9,10 +9,11 @@ put inside by mistake renders empty rather than leaking to the next shopper, and
 pages fill) are refused inside it. The copies are dropped when settings change (tests), and a
 template reloaded in development is new nodes with no copies.
 
-``{% shared line %}…{% endshared %}`` is a part drawn from one value as well (a cart line): one
-copy per language and value, which must be a frozen dataclass, so that the copy's key is
-everything it can show (a model instance's key would be its id alone). Each such part keeps the
-latest ``KEPT_PER_VALUE`` copies."""
+``{% shared line %}…{% endshared %}`` is a part drawn from values as well (a cart line; the
+category bar from ``menu_categories`` and the page's ``category``): one copy per language and
+values, each of which must be a frozen dataclass (or None, when the page has none), so that the
+copy's key is everything it can show (a model instance's key would be its id alone). Each such
+part keeps the latest ``KEPT_PER_VALUE`` copies."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from django.dispatch import receiver
 from django.template.base import Node, NodeList, Parser, Token
 from django.template.context import Context
 from django.template.loader_tags import BlockNode
+from django.utils.functional import LazyObject, empty
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
@@ -39,7 +41,11 @@ _NODES: weakref.WeakSet[SharedNode] = weakref.WeakSet()
 
 
 class SharedNode(Node):
-    def __init__(self, nodelist: NodeList, by: str | None = None) -> None:
+    # Not walked when Django looks for nodes in a template (``{% extends %}`` looks for the
+    # parent's blocks on every render): a shared part holds no block (refused when parsed).
+    child_nodelists = ()
+
+    def __init__(self, nodelist: NodeList, by: tuple[str, ...] = ()) -> None:
         self.nodelist = nodelist
         self.by = by
         self.copies: dict[object, SafeString] = {}
@@ -48,13 +54,18 @@ class SharedNode(Node):
     def render(self, context: Context) -> SafeString:
         values: dict[str, Any] = {}
         key: object = get_language()
-        if self.by is not None:
-            value = context.get(self.by)
-            params = getattr(value, "__dataclass_params__", None)
-            if params is None or not params.frozen:
-                raise TypeError(f"{{% shared {self.by} %}} needs a frozen dataclass")
-            values[self.by] = value
-            key = (key, value)
+        if self.by:
+            for name in self.by:
+                value = context.get(name)
+                if isinstance(value, LazyObject):  # a context processor's lazy value: its own
+                    if value._wrapped is empty:  # (the key must not hold the request's closure)
+                        value._setup()
+                    value = value._wrapped
+                params = getattr(value, "__dataclass_params__", None)
+                if value is not None and (params is None or not params.frozen):
+                    raise TypeError(f"{{% shared {name} %}} needs a frozen dataclass")
+                values[name] = value
+            key = (key, *values.values())
         html = self.copies.get(key)
         if html is None:
             values.update((name, context.get(name)) for name in SHARED_NAMES)
@@ -69,15 +80,13 @@ class SharedNode(Node):
 
 @register.tag("shared")
 def shared(parser: Parser, token: Token) -> SharedNode:
-    """``{% shared %}`` or ``{% shared <name> %}`` (see above)."""
+    """``{% shared %}`` or ``{% shared <name> ... %}`` (see above)."""
     bits = token.split_contents()
-    if len(bits) > 2:
-        raise template.TemplateSyntaxError("{% shared %} takes at most one name")
     nodelist = parser.parse(("endshared",))
     parser.delete_first_token()
     if nodelist.get_nodes_by_type(BlockNode):
         raise template.TemplateSyntaxError("{% shared %} cannot hold a {% block %}")
-    return SharedNode(nodelist, bits[1] if len(bits) == 2 else None)
+    return SharedNode(nodelist, tuple(bits[1:]))
 
 
 @receiver(setting_changed, dispatch_uid="haat.shared_fragments.settings")

@@ -203,3 +203,30 @@ def test_cart_lines_show_each_cart_and_stock_as_they_are_now(make_user, make_pro
     stock_adjust(product_id=product.pk, delta=-6, reason="correction")
     assert "Only 3 left (you have 5)" in line(second)
     assert 'data-max="3"' in line(first)
+
+
+def test_line_forms_carry_each_request_s_own_csrf_token(make_user, make_product):
+    """The lines' hidden forms are copies per line (the same for two shoppers with the same
+    line): the CSRF token in them is each page's own."""
+    product = make_product()
+    pages = []
+    for email in ("one@example.com", "two@example.com"):
+        shopper = make_user(email)
+        cart_add_line(user_id=shopper.pk, product_id=product.pk, quantity=1)
+        client = Client()
+        client.force_login(shopper)
+        pages.append(client.get("/cart/").content.decode())
+    tokens = []
+    for page in pages:
+        form = re.search(
+            rf'<form id="qty-{product.pk}" method="post" action="[^"]+" hidden>(.*?)</form>', page
+        )
+        assert form, page
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(1))
+        assert token
+        tokens.append(token.group(1))
+        later = re.search(
+            rf'<form id="later-{product.pk}" method="post" action="[^"]+" hidden>(.*?)</form>', page
+        )
+        assert later and token.group(1) in later.group(1)
+    assert tokens[0] != tokens[1]

@@ -171,3 +171,82 @@ def test_category_pages_follow_category_changes_at_once(
     with django_capture_on_commit_callbacks(execute=True):
         garden.delete()
     assert client.get("/c/garden/").status_code == 404
+
+
+def test_a_product_page_reads_the_shared_cache_once_per_process(client, make_product, monkeypatch):
+    """A product's cached data is kept in the process under the same versioned key: a warm page
+    neither asks the shared cache again nor misses a change (its key changes with it)."""
+    product = make_product(name="Clay pot", stock=5)
+    store = cached._store()
+    reads: list[str] = []
+
+    class Counting:
+        def get(self, key: str) -> object:
+            reads.append(key)
+            return store.get(key)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(store, name)
+
+    monkeypatch.setattr(cached, "_store", Counting)
+    _read(client, product.get_absolute_url())
+    assert "Only 5 left" in _read(client, product.get_absolute_url())
+    assert len([key for key in reads if key.startswith("catalog:product:")]) == 1
+    stock_adjust(product_id=product.pk, delta=-4, reason="correction")
+    assert "Only 1 left" in _read(client, product.get_absolute_url())
+    product.name = "Clay pot, large"
+    product.save()
+    assert "Clay pot, large" in _read(client, product.get_absolute_url())
+
+
+def test_a_warm_listing_asks_the_shared_cache_for_no_card(client, make_product, monkeypatch):
+    """Cards this process drew or read lately are kept in it by their key (which holds all they
+    show that can change): a warm listing asks the shared cache only for a changed card."""
+    products = [make_product(price_minor=(100 + n) * TAKA) for n in range(3)]
+    store = cached._store()
+    asked: list[str] = []
+
+    class Counting:
+        def get_many(self, keys: list[str]) -> dict[str, object]:
+            asked.extend(key for key in keys if key.startswith("catalog:card:"))
+            return store.get_many(keys)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(store, name)
+
+    monkeypatch.setattr(cached, "_store", Counting)
+    _read(client, "/")
+    asked.clear()
+    _read(client, "/")
+    assert asked == []
+    Product.objects.filter(pk=products[1].pk).update(price_minor=55 * TAKA)
+    card = _card(_read(client, "/"), products[1])
+    assert "৳ 55" in card
+    assert [key.split(":")[2] for key in asked] == [str(products[1].pk)]
+
+
+@pytest.mark.postgres  # other databases are read through the ORM (catalog.selectors._rows)
+def test_page_statements_are_worked_out_once_per_process(client, make_product, monkeypatch):
+    """A listing's SQL is kept by listing and page, a product page's by slug (their rows are read
+    on every page): warm category and product pages have the ORM compile no product query."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    product = make_product(stock=4)
+    url = product.category.get_absolute_url() + "?sort=price_asc"
+    _read(client, url)
+    compiled: list[str] = []
+    as_sql = SQLCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        if self.query.model is Product:
+            compiled.append("product")
+        return as_sql(self, *args, **kwargs)
+
+    _read(client, product.get_absolute_url())
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    assert "Only 4 left" in _card(_read(client, url), product)
+    assert "Only 4 left" in _read(client, product.get_absolute_url())
+    assert compiled == []
+    stock_adjust(product_id=product.pk, delta=-3, reason="correction")
+    assert "Only 1 left" in _card(_read(client, url), product)  # the rows are read each time
+    assert "Only 1 left" in _read(client, product.get_absolute_url())

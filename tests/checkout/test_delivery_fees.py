@@ -150,3 +150,22 @@ def test_cart_summary_estimates_the_fee(shopper_client, shopper, make_product, d
     body = shopper_client.get("/cart/").content.decode()
     assert "<dd data-selected-delivery>Free</dd>" in body
     assert "<dd data-selected-total>৳ 3,000</dd>" in body
+
+
+def test_the_cart_page_estimates_from_the_latest_order_in_one_query(
+    start, shopper, shopper_client, make_product, delivery_zones
+):
+    """The active zones and the zone of the shopper's latest order come in one query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    item = make_product(price_minor=10000)
+    cart_add_line(user_id=shopper.pk, product_id=item.pk, quantity=1)
+    with CaptureQueriesContext(connection) as queries:
+        page = shopper_client.get("/cart/").content.decode()
+    assert "Delivery (Inside Dhaka)" in page
+    zone_reads = [q for q in queries.captured_queries if '"orders_deliveryzone"' in q["sql"]]
+    order_reads = [q for q in queries.captured_queries if '"orders_order"' in q["sql"]]
+    assert len(zone_reads) == 1 and order_reads == zone_reads
+    start(shopper, buy_now=(item.pk, 1), delivery_zone_id=delivery_zones["outside"].pk)
+    assert "Delivery (Outside Dhaka)" in shopper_client.get("/cart/").content.decode()

@@ -11,6 +11,7 @@ import pytest
 from django.template import Context, Engine, TemplateSyntaxError
 from django.test import Client
 
+from catalog.models import Category
 from haat import shared_fragments
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +122,33 @@ def test_a_part_shared_by_value_keeps_a_bounded_number_of_copies(monkeypatch):
         assert template.render(Context({"line": _Line("Mug", quantity)})) == str(quantity)
     (node,) = template.nodelist.get_nodes_by_type(shared_fragments.SharedNode)
     assert isinstance(node, shared_fragments.SharedNode) and len(node.copies) == 3
+
+
+def test_a_part_shared_by_values_has_a_copy_per_values_and_takes_none():
+    """The category bar: one copy per menu and current category (None on pages of no category)."""
+    template = ENGINE.from_string(
+        "{% shared line other %}{{ line.name }}/{{ other.name|default:'-' }}{% endshared %}"
+    )
+    kettle, mug = _Line("Kettle", 1), _Line("Mug", 1)
+    assert template.render(Context({"line": kettle, "other": mug})) == "Kettle/Mug"
+    assert template.render(Context({"line": kettle})) == "Kettle/-"
+    assert template.render(Context({"line": kettle, "other": kettle})) == "Kettle/Kettle"
+    with pytest.raises(TypeError, match="frozen dataclass"):
+        template.render(Context({"line": kettle, "other": _Loose("Pan")}))
+
+
+def test_the_category_bar_marks_the_current_category_on_each_page(client, make_product):
+    kitchen = Category.objects.create(name="Kitchen", slug="kitchen")
+    garden = Category.objects.create(name="Garden", slug="garden")
+    make_product(category=kitchen)
+    current = re.compile(r'<li><a href="([^"]+)" aria-current="page">')
+    assert current.findall(_body(client, "/c/kitchen/")) == ["/c/kitchen/"]
+    assert current.findall(_body(client, "/c/garden/")) == ["/c/garden/"]
+    assert current.findall(_body(client, "/")) == []
+    (node,) = [
+        node for node in shared_fragments._NODES if node.by == ("menu_categories", "category")
+    ]
+    copies = len(node.copies)
+    assert current.findall(_body(client, "/c/kitchen/")) == ["/c/kitchen/"]
+    assert len(node.copies) == copies  # drawn once per menu and current category, then copied
+    assert garden.name in _body(client, "/")
