@@ -73,7 +73,7 @@ def test_pages_outside_the_api_keep_their_html(shopper, make_product, monkeypatc
     assert too_big.status_code == 413
     assert too_big["Content-Type"].startswith("text/html")
     assert "more data than the shop accepts" in too_big.content.decode()
-    monkeypatch.setattr("catalog.views.selectors.product_list_published", _crash)
+    monkeypatch.setattr("catalog.views.selectors.listing_page", _crash)
     crashed = client.get("/")
     assert crashed.status_code == 500
     assert "Something went wrong" in crashed.content.decode()
