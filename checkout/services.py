@@ -37,7 +37,16 @@ from checkout.selectors import (
 from haat import metrics
 from haat.background import enqueue
 from haat.errors import DomainError, InsufficientStock, PaymentMethodUnknown, VoucherRefused
-from haat.store.sql import columns, from_row, insert_family, lock_clause, marks, sql, update
+from haat.store.sql import (
+    Alongside,
+    columns,
+    from_row,
+    insert_family,
+    lock_clause,
+    marks,
+    sql,
+    update,
+)
 from orders.models import Order, OrderEvent, OrderLine, OrderMail
 from orders.selectors import delivery_zone_choose
 from orders.services import (
@@ -498,19 +507,31 @@ def _release_reservation(
     """Give reserved units back (caller holds the order lock). False if nothing was held.
     A staff member's release names them in the stock ledger. ``quantities``: the order's, if
     the caller has them already."""
-    # One conditional UPDATE closes it: the reservation changes only under the order's lock.
-    closed = update(
+    closing = _reservation_close(order, reason=reason, converted=converted)
+    if not closing.run():
+        return False
+    _reserved_units_back(order, by=by, converted=converted, quantities=quantities)
+    return True
+
+
+def _reservation_close(order: Order, *, reason: str, converted: bool = False) -> Alongside:
+    """The one conditional UPDATE that closes the order's active reservation (it changes only
+    under the order's lock), to run on its own or with the order's status change."""
+    return Alongside(
         Reservation,
         {
             "status": Reservation.Status.CONVERTED if converted else Reservation.Status.RELEASED,
             "closed_at": timezone.now(),
             "close_reason": reason[:100],
         },
-        order=order.pk,
-        status=Reservation.Status.ACTIVE,
+        {"order": order.pk, "status": Reservation.Status.ACTIVE},
     )
-    if not closed:
-        return False
+
+
+def _reserved_units_back(
+    order: Order, *, by: OrderActor, converted: bool, quantities: dict[int, int] | None
+) -> None:
+    """The units of the reservation just closed go back to the shelf, through the ledger."""
     stock_return(
         quantities=quantities if quantities is not None else _quantities(order),
         reason=StockMovement.Reason.RELEASE,
@@ -518,7 +539,6 @@ def _release_reservation(
         actor=User.objects.get(pk=by.staff_user_id) if by.staff_user_id else None,
     )
     metrics.count(metrics.RESERVATIONS, event="converted" if converted else "released")
-    return True
 
 
 def order_cancel(
@@ -548,8 +568,18 @@ def _order_cancel_locked(
         return
     if has_voucher:
         _voucher_give_back(order)
-    _release_reservation(order, reason=str(Reason(reason).label), by=by, quantities=quantities)
-    order_status_change(order, to_status=Order.Status.CANCELLED, reason=reason, by=by, data=data)
+    # The reservation closes in the statement of the status change; then its units go back.
+    closing = _reservation_close(order, reason=str(Reason(reason).label))
+    order_status_change(
+        order,
+        to_status=Order.Status.CANCELLED,
+        reason=reason,
+        by=by,
+        data=data,
+        alongside=closing,
+    )
+    if closing.matched:
+        _reserved_units_back(order, by=by, converted=False, quantities=quantities)
 
 
 def order_payment_declined(

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from haat.background import publish_on_commit
 from haat.mail import mail_address
-from haat.store.sql import insert, update_and_insert
+from haat.store.sql import Alongside, insert, update_and_insert
 from orders.models import Order, OrderEvent, OrderMail
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,13 @@ def order_event_new(
 
 
 def _default_language_label(reason: OrderEvent.Reason) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
+    return _label_in(reason, settings.LANGUAGE_CODE)
+
+
+@lru_cache(maxsize=256)
+def _label_in(reason: OrderEvent.Reason, language: str) -> str:
+    """A reason's label in ``language`` (the catalogues do not change while Haat runs)."""
+    with translation.override(language):
         return str(reason.label)
 
 
@@ -136,6 +143,7 @@ def order_status_change(
     reason: str,
     by: OrderActor,
     data: Mapping[str, Any] | None = None,
+    alongside: Alongside | None = None,
     **fields: Any,
 ) -> bool:
     """Move ``order`` from the status it was read with to ``to_status`` (also setting
@@ -143,11 +151,15 @@ def order_status_change(
 
     Call it inside a transaction that holds the order's row lock. The UPDATE is conditional on
     the status still being the one read, so even a caller without the lock can never apply
-    (or log) a change twice: it returns False and writes nothing when the status had moved."""
+    (or log) a change twice: it returns False and writes nothing when the status had moved.
+    ``alongside``: a change of another row that goes with this one, made whether or not this
+    one matched (in its statement, on PostgreSQL)."""
     _in_transaction()
     reason = OrderEvent.Reason(reason)
     from_status = order.status
     if from_status == to_status:
+        if alongside is not None:
+            alongside.run()
         return False  # nothing changes, so there is nothing to log
     now = timezone.now()
     changes = {
@@ -161,7 +173,7 @@ def order_status_change(
         order, reason=reason, by=by, from_status=from_status, to_status=to_status, data=data
     )
     # The change and its event in one statement (on PostgreSQL), the event only if it matched.
-    if not update_and_insert(Order, changes, event, pk=order.pk, status=from_status):
+    if not update_and_insert(Order, changes, event, alongside, pk=order.pk, status=from_status):
         return False
     for name, value in changes.items():
         setattr(order, name, value)

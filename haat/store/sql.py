@@ -8,6 +8,7 @@ sort and filter alike).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -322,11 +323,36 @@ def _saved(row: Model, key: Any) -> None:
     row._state.db = connection.alias
 
 
-def update_and_insert(model: type[Model], changes: dict[str, Any], row: Model, **where: Any) -> int:
+@dataclass
+class Alongside:
+    """An ``update`` to run in the statement of ``update_and_insert`` (on PostgreSQL), whether
+    or not that one matches: ``changes`` where ``where``; ``matched`` says how many rows it
+    matched once run. For two changes that always go together, in one round trip."""
+
+    model: type[Model]
+    changes: dict[str, Any]
+    where: dict[str, Any]
+    matched: int = 0
+
+    def run(self) -> int:
+        self.matched = update(self.model, self.changes, **self.where)
+        return self.matched
+
+
+def update_and_insert(
+    model: type[Model],
+    changes: dict[str, Any],
+    row: Model,
+    alongside: Alongside | None = None,
+    **where: Any,
+) -> int:
     """``update`` (``changes`` where ``where``), and only if a row matched (one at most: the
     caller names it by its key) write the new ``row`` as ``insert`` would; on PostgreSQL in
-    one statement, so the two happen together or not at all. Returns how many rows matched."""
+    one statement, so the two happen together or not at all. ``alongside``: another update,
+    run first and in the same statement. Returns how many rows matched."""
     if connection.vendor != "postgresql":
+        if alongside is not None:
+            alongside.run()
         updated = update(model, changes, **where)
         if updated:
             insert(row)
@@ -338,10 +364,30 @@ def update_and_insert(model: type[Model], changes: dict[str, Any], row: Model, *
     values = [
         _prepared(_field(model, name), value) for name, value in (*changes.items(), *where.items())
     ]
+    if alongside is not None:
+        # One row back: how many rows the other update matched, and the new row's key or NULL
+        # (every part of a WITH runs, read or not).
+        statement = sql(
+            "WITH a AS (UPDATE {M}"
+            + _set_clause(alongside.changes, alongside.where)
+            + " RETURNING 1), ",
+            M=alongside.model,
+        ) + statement.removeprefix("WITH ")
+        insert_part = (
+            f", i AS ({insert_part}) "  # noqa: S608 (names from _meta, values parameters)
+            "SELECT (SELECT count(*) FROM a), (SELECT * FROM i)"
+        )
+        values = [
+            _prepared(_field(alongside.model, name), value)
+            for name, value in (*alongside.changes.items(), *alongside.where.items())
+        ] + values
     values += [_prepared(field, field.pre_save(row, True)) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(statement + insert_part, values)
         keys = cursor.fetchall()
+    if alongside is not None:
+        ((alongside.matched, key),) = keys
+        keys = [] if key is None else [(key,)]
     if keys:
         _saved(row, keys[0][0])
     return len(keys)

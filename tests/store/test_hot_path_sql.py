@@ -21,7 +21,16 @@ from checkout.models import Reservation
 from haat.store import WishlistEntry, database
 from haat.store import sql as database_sql
 from haat.store.database import DatabaseStore
-from haat.store.sql import columns, from_row, insert, insert_family, sql, update, update_and_insert
+from haat.store.sql import (
+    Alongside,
+    columns,
+    from_row,
+    insert,
+    insert_family,
+    sql,
+    update,
+    update_and_insert,
+)
 from orders.models import Order, OrderEvent, OrderLine
 from payments.models import TestPaymentSession
 from wishlist.models import Wishlist, WishlistItem
@@ -326,6 +335,43 @@ def test_a_change_and_its_row_are_written_together_or_not_at_all(shopper):
     assert Order.objects.get(pk=order.pk).status == "paid"
     assert list(OrderEvent.objects.values_list("pk", "order", "to_status")) == [
         (made.pk, order.pk, "paid")
+    ]
+
+
+def test_a_change_alongside_is_made_in_the_same_statement_whether_or_not_the_main_one_matches(
+    shopper,
+):
+    """``update_and_insert(..., alongside)`` (an order's cancellation closing its reservation):
+    the other update runs either way and says how many rows it matched; on PostgreSQL the
+    three go in one statement."""
+    order = Order.objects.create(user=shopper, source="cart", currency="BDT", total_minor=1)
+    Reservation.objects.create(order=order, user=shopper, expires_at=INSTANTS[0])
+
+    def closing() -> Alongside:
+        return Alongside(
+            Reservation, {"status": "released"}, {"order": order.pk, "status": "active"}
+        )
+
+    def event() -> OrderEvent:
+        return OrderEvent(order=order, actor_kind="task", to_status="cancelled", reason="paid")
+
+    missed, missed_closing = event(), closing()
+    changed = update_and_insert(
+        Order, {"status": "cancelled"}, missed, missed_closing, pk=order.pk, status="paid"
+    )
+    assert (changed, missed_closing.matched, missed.pk) == (0, 1, None)
+    assert Reservation.objects.get(order=order).status == "released"
+    assert not OrderEvent.objects.exists()
+    made, again = event(), closing()
+    with CaptureQueriesContext(connection) as captured:
+        changed = update_and_insert(
+            Order, {"status": "cancelled"}, made, again, pk=order.pk, status="pending"
+        )
+    assert (changed, again.matched) == (1, 0)  # closed already: nothing to close again
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
+    assert Order.objects.get(pk=order.pk).status == "cancelled"
+    assert list(OrderEvent.objects.values_list("pk", "order", "to_status")) == [
+        (made.pk, order.pk, "cancelled")
     ]
 
 
