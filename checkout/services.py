@@ -277,14 +277,24 @@ def _cancel_earlier_checkouts(
     locked here, before the products. ``only``: just these of them (those still unpaid).
     Every checkout runs this, so it is hand-written SQL: one statement per lock, and none for
     locks that would change nothing."""
+    earlier_query = _earlier_orders(len(only) if only is not None else None)
+    earlier_params: list[int | str] = [
+        VoucherRedemption.Status.ACTIVE,
+        user_id,
+        Order.Status.PENDING,
+        *(only or []),
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(_shopper_lock(), [user_id])
-        # Taken after the shopper's lock, so it sees every checkout of theirs committed before.
-        # Lines never change, and redemptions only under their order's lock, held now.
-        cursor.execute(
-            _earlier_orders(len(only) if only is not None else None),
-            [VoucherRedemption.Status.ACTIVE, user_id, Order.Status.PENDING, *(only or [])],
-        )
+        # The read is a statement after the shopper's lock, so it sees every checkout of theirs
+        # committed before (a statement's snapshot is taken when it starts, also when the two
+        # go in one round trip, as on PostgreSQL). Lines never change, and redemptions only
+        # under their order's lock, held now.
+        if connection.vendor == "postgresql":
+            cursor.execute(f"{_shopper_lock()}; {earlier_query}", [user_id, *earlier_params])
+            cursor.nextset()
+        else:
+            cursor.execute(_shopper_lock(), [user_id])
+            cursor.execute(earlier_query, earlier_params)
         rows = cursor.fetchall()
         earlier: dict[int, Order] = {}
         held: dict[int, dict[int, int]] = {}

@@ -58,13 +58,22 @@ for _counter, _labels in LABELS.items():
             _counter.labels(**{_name: _value})
 
 
+# Each series once looked up (every checkout counts three): by counter and label values.
+_SERIES: dict[tuple[Counter, tuple[tuple[str, str], ...]], Counter] = {}
+
+
 def _series(counter: Counter, labels: dict[str, str]) -> Counter:
+    key = (counter, tuple(labels.items()))
+    series = _SERIES.get(key)
+    if series is not None:
+        return series
     # Unknown label values are a programming error: refused, so a typo never makes a new series.
     for name, value in labels.items():
         allowed = LABELS[counter].get(name)
         if allowed is not None and value not in allowed:
             raise ValueError(f"{value!r} is not a known {name} of {counter._name}")
-    return counter.labels(**labels)
+    series = _SERIES[key] = counter.labels(**labels)
+    return series
 
 
 def count(counter: Counter, amount: int = 1, **labels: str) -> None:

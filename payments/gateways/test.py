@@ -8,11 +8,12 @@ import json
 import secrets
 import time
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_noop
 
 from haat.store.sql import insert, update
@@ -44,6 +45,20 @@ NOT_A_TEST_CARD = gettext_noop(
 )
 
 
+def _pay_page(session_id: str) -> str:
+    """The session's payment page: its path reversed once per prefix and URLconf around a
+    stand-in, which the session id (URL-safe characters only) replaces."""
+    before, after = _pay_page_parts(get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+    return f"{before}{session_id}{after}"
+
+
+@lru_cache(maxsize=16)
+def _pay_page_parts(prefix: str, urlconf: object, root_urlconf: str) -> tuple[str, str]:
+    stand_in = "SESSION-ID"
+    before, after = reverse("payments:test_pay", args=[stand_in]).split(stand_in)
+    return before, after
+
+
 class TestGateway:
     __test__ = False  # not a pytest test class, whatever its name
     name = "test"
@@ -71,9 +86,7 @@ class TestGateway:
         )
         if not insert(session, ignore_conflict_on="idempotency_key"):
             session = TestPaymentSession.objects.get(idempotency_key=idempotency_key)
-        return PaymentSession(
-            session.session_id, reverse("payments:test_pay", args=[session.session_id])
-        )
+        return PaymentSession(session.session_id, _pay_page(session.session_id))
 
     def retrieve_session(self, session_id: str) -> SessionState:
         session = TestPaymentSession.objects.filter(session_id=session_id).first()

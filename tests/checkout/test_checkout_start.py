@@ -137,18 +137,19 @@ def test_a_second_buy_now_replaces_the_first_in_few_statements(
     start, shopper, make_product, django_assert_max_num_queries
 ):
     """The shopper's second try: the first order is cancelled (its reservation closed by a
-    conditional UPDATE in the statement of the order's status change, its units back with their ledger row in one statement, no savepoints
-    for that) and the new one reserved; the payment session is recorded by one conditional
-    UPDATE and the answer needs no further read. The zones and the shopper's last zone are
-    one read, the earlier order with its lines and voucher another, the product needs no lock
-    of its own (its return and its take touch it in id order anyway), the earlier order's
+    conditional UPDATE in the statement of the order's status change, its units back with
+    their ledger row in one statement, no savepoints for that) and the new one reserved; the
+    payment session is recorded by one conditional UPDATE and the answer needs no further
+    read. The zones and the shopper's last zone are one read, the earlier order with its lines
+    and voucher another (sent with the shopper's lock in one round trip), the product needs no
+    lock of its own (its return and its take touch it in id order anyway), the earlier order's
     status change goes with its event, the new order with its line, reservation and event, and
     the payment session's insert needs no savepoint, nor the reservation (a refusal is rolled
-    back whole). In a test's transaction, where every atomic block is a savepoint, that is 13
-    statements (2 of them savepoints); it was 14, 25 (6), and 39 (14) before that."""
+    back whole). In a test's transaction, where every atomic block is a savepoint, that is 12
+    round trips (2 of them savepoints); it was 14, 25 (6), and 39 (14) before that."""
     product = make_product(stock=10)
     first = start(shopper, buy_now=(product.pk, 2))
-    with django_assert_max_num_queries(13) as captured:
+    with django_assert_max_num_queries(12) as captured:
         second = start(shopper, buy_now=(product.pk, 3))
         assert second.reservation.status == Reservation.Status.ACTIVE
     assert sum("SAVEPOINT" in q["sql"] for q in captured.captured_queries) <= 2
@@ -179,13 +180,13 @@ def test_replacing_locks_the_products_first_only_when_ids_would_be_touched_out_o
     is needed; when it would not (the earlier order held a higher id), all are locked first."""
     low, high = make_product(stock=10), make_product(stock=10)
     start(shopper, buy_now=(low.pk, 1))
-    with django_assert_max_num_queries(13) as same_again:
+    with django_assert_max_num_queries(12) as same_again:
         start(shopper, buy_now=(low.pk, 1))
     assert product_locks(same_again) == []
-    with django_assert_max_num_queries(13) as higher:
+    with django_assert_max_num_queries(12) as higher:
         start(shopper, buy_now=(high.pk, 1))
     assert product_locks(higher) == []
-    with django_assert_max_num_queries(14) as lower:
+    with django_assert_max_num_queries(13) as lower:
         start(shopper, buy_now=(low.pk, 2))
     [lock] = product_locks(lower)
     assert f"IN ({low.pk}, {high.pk}) ORDER BY" in lock
