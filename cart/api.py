@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Path, Router, Schema
 from ninja.decorators import decorate_view
 from pydantic import Field
@@ -24,6 +24,7 @@ from haat.schemas import (
     ProductId,
     Quantity,
     StrictSchema,
+    answer_as_built,
     answers,
     money,
     refusal,
@@ -75,6 +76,7 @@ class RemoveLinesOut(CartOut):
 
 
 def cart_out(user_id: int, contents: CartContents | None = None) -> dict[str, Any]:
+    """The cart as ``CartOut`` gives it, field by field in its order (``answer_as_built``)."""
     view = selectors.cart_get(user_id=user_id, contents=contents)
     return {
         "lines": [
@@ -105,8 +107,8 @@ def cart_out(user_id: int, contents: CartContents | None = None) -> dict[str, An
     **answers(CartOut, *READ),
     summary="The shopper's cart, every line checked against stock",
 )
-def cart_read(request: HttpRequest) -> dict[str, Any]:
-    return cart_out(shopper_id(request))
+def cart_read(request: HttpRequest) -> HttpResponse:
+    return answer_as_built(cart_out(shopper_id(request)))
 
 
 @router.post(
@@ -123,11 +125,11 @@ def cart_read(request: HttpRequest) -> dict[str, Any]:
     summary="Add to the cart (adds to an existing line)",
 )
 @decorate_view(rate_limit("cart_write"))
-def cart_add(request: HttpRequest, payload: AddLineIn) -> dict[str, Any]:
+def cart_add(request: HttpRequest, payload: AddLineIn) -> HttpResponse:
     contents = services.cart_add_line(
         user_id=shopper_id(request), product_id=payload.product_id, quantity=payload.quantity
     )
-    return cart_out(shopper_id(request), contents)
+    return answer_as_built(cart_out(shopper_id(request), contents))
 
 
 @router.post(
@@ -162,11 +164,11 @@ def cart_remove_selected(request: HttpRequest, payload: RemoveLinesIn) -> dict[s
 @decorate_view(rate_limit("cart_write"))
 def cart_set(
     request: HttpRequest, product_id: Path[PathProductId], payload: SetQuantityIn
-) -> dict[str, Any]:
+) -> HttpResponse:
     contents = services.cart_set_quantity(
         user_id=shopper_id(request), product_id=product_id, quantity=payload.quantity
     )
-    return cart_out(shopper_id(request), contents)
+    return answer_as_built(cart_out(shopper_id(request), contents))
 
 
 @router.delete(
@@ -175,6 +177,6 @@ def cart_set(
     summary="Remove one line",
 )
 @decorate_view(rate_limit("cart_write"))
-def cart_remove(request: HttpRequest, product_id: Path[PathProductId]) -> dict[str, Any]:
+def cart_remove(request: HttpRequest, product_id: Path[PathProductId]) -> HttpResponse:
     contents = services.cart_remove_line(user_id=shopper_id(request), product_id=product_id)
-    return cart_out(shopper_id(request), contents)
+    return answer_as_built(cart_out(shopper_id(request), contents))

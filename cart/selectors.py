@@ -63,6 +63,44 @@ class CartView:
         return any(line.short_by for line in self.lines)
 
 
+@dataclass(frozen=True)
+class DeliveryEstimate:
+    """The delivery zone the cart page estimates for, as it shows it."""
+
+    name: str
+    fee_minor: int
+    free_from_minor: int | None
+
+
+@dataclass(frozen=True)
+class CartSummary:
+    """Everything the cart page shows of the cart as a whole: its version, counts and totals,
+    and the delivery estimate. The parts drawn from it alone are ``{% shared cart_summary %}``
+    (one copy per language and summary)."""
+
+    version: int
+    count: int
+    subtotal_minor: int
+    lines: int
+    has_problems: bool
+    zone: DeliveryEstimate | None
+    delivery_fee_minor: int
+
+
+def cart_summary(
+    cart: CartView, *, zone: DeliveryEstimate | None, delivery_fee_minor: int
+) -> CartSummary:
+    return CartSummary(
+        version=cart.version,
+        count=cart.count,
+        subtotal_minor=cart.subtotal_minor,
+        lines=len(cart.lines),
+        has_problems=cart.has_problems,
+        zone=zone,
+        delivery_fee_minor=delivery_fee_minor,
+    )
+
+
 def cart_get(*, user_id: int, contents: CartContents | None = None) -> CartView:
     """The cart with every line checked against stock. Pass the ``contents`` a service just
     returned to skip reading the cart again, and the products when the update read them (in

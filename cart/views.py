@@ -42,7 +42,16 @@ def cart_page(request: HttpRequest) -> HttpResponse:
     # works out the fee charged, for the zone chosen there.
     zone = delivery_zone_choose(user_id=user_id)
     fee = zone.fee_for(cart.subtotal_minor) if zone and cart.subtotal_minor else 0
-    context = {"cart": cart, "currency": shop_currency(), "zone": zone, "delivery_fee_minor": fee}
+    estimate = (
+        None
+        if zone is None
+        else selectors.DeliveryEstimate(zone.name, zone.fee_minor, zone.free_from_minor)
+    )
+    context = {
+        "cart": cart,
+        "cart_summary": selectors.cart_summary(cart, zone=estimate, delivery_fee_minor=fee),
+        "currency": shop_currency(),
+    }
     response = render(request, template, context)
     patch_vary_headers(response, [FRAGMENT_HEADER])  # the page and its part share the URL
     return response

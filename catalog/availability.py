@@ -4,6 +4,7 @@ JavaScript is handed it as data (``as_data``) and shows it without deciding anyt
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,11 +71,22 @@ def _digits(count: int) -> str:
 def availability_code(*, stock: int, is_published: bool = True) -> str:
     """The code of ``availability_of(...)`` alone, without its message (a listing's cache keys
     need it for every card)."""
+    return _code(stock, is_published, settings.LOW_STOCK_THRESHOLD)
+
+
+def availability_codes(products: Iterable[tuple[int, bool]]) -> list[str]:
+    """``availability_code`` of each (stock, is_published), the threshold read once (a listing's
+    cache keys need one for each card)."""
+    low = settings.LOW_STOCK_THRESHOLD
+    return [_code(stock, is_published, low) for stock, is_published in products]
+
+
+def _code(stock: int, is_published: bool, low_stock_threshold: int) -> str:
     if not is_published:
         return UNAVAILABLE
     if stock <= 0:
         return OUT_OF_STOCK
-    return LOW_STOCK if stock <= settings.LOW_STOCK_THRESHOLD else IN_STOCK
+    return LOW_STOCK if stock <= low_stock_threshold else IN_STOCK
 
 
 def availability_of(*, stock: int, is_published: bool = True) -> Availability:

@@ -25,6 +25,8 @@ from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
 
+from haat import sessions
+
 log = logging.getLogger(__name__)
 
 # Entries live at most this long (seconds); a version change makes them unreachable sooner.
@@ -40,7 +42,16 @@ def _safely[T](default: T, action: Callable[[], T]) -> T:
         return default
 
 
-def categories_version() -> int:
+sessions.read_with_session(_CATEGORIES_VERSION)  # every page's header reads it
+
+
+def categories_version(session: object = None) -> int:
+    """The categories' version; ``session``: the request's, with which it was read (else it is
+    read on its own)."""
+    found = sessions.read_along(session, _CATEGORIES_VERSION)
+    if found is not None:
+        return int(found)
+
     def read() -> int:
         version = cache.get(_CATEGORIES_VERSION)
         if version is None:

@@ -5,6 +5,7 @@ Everything is lazy and computed once: a page that never renders it costs no quer
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -36,10 +37,11 @@ def request_shopper_state(
 
 
 def request_categories_version(request: HttpRequest) -> int:
-    """The categories' version (catalog.cached), read once per request: the menu and a product
-    page's cached data are both keyed by it."""
+    """The categories' version (catalog.cached), read once per request (with the session when
+    there is one): the menu and a product page's cached data are both keyed by it."""
     if not hasattr(request, "_haat_categories_version"):
-        request._haat_categories_version = categories_version()  # type: ignore[attr-defined]
+        version = categories_version(getattr(request, "session", None))
+        request._haat_categories_version = version  # type: ignore[attr-defined]
     return request._haat_categories_version  # type: ignore[attr-defined]
 
 
@@ -49,6 +51,23 @@ def request_category_menu(request: HttpRequest) -> list[MenuCategory]:
         menu = category_menu(request_categories_version(request))
         request._haat_category_menu = menu  # type: ignore[attr-defined]
     return request._haat_category_menu  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class HeaderAccount:
+    """What the header's account menu shows of the signed-in shopper: everything it is drawn
+    from, so the menu is a ``{% shared header_account %}`` part (one copy per shopper and language)."""
+
+    short_name: str
+    email: str
+    is_staff: bool
+
+
+def request_header_account(request: HttpRequest) -> HeaderAccount | None:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    return HeaderAccount(user.get_short_name(), user.email, user.is_staff)
 
 
 def js_strings() -> dict[str, str | list[str]]:
@@ -119,6 +138,7 @@ def shop(request: HttpRequest) -> dict[str, Any]:
         "currency_code": currency.code,
         "currency": currency,
         "quantity_message": quantity_message,  # the quantity rule's refusal, for the JavaScript
+        "header_account": SimpleLazyObject(lambda: request_header_account(request)),
         "menu_categories": SimpleLazyObject(
             lambda: CategoryMenu(tuple(request_category_menu(request)))
         ),

@@ -3,13 +3,15 @@ the HTML forms and the OpenAPI document agree) and the documented error answers.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Schema
 from ninja.errors import AuthenticationError
+from ninja.responses import NinjaJSONEncoder
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictInt
 from pydantic_core import PydanticCustomError
 
@@ -79,6 +81,16 @@ class Money(Schema):
 
 def money(amount_minor: int) -> dict[str, object]:
     return {"amount": amount_minor, "currency": settings.SHOP_CURRENCY}
+
+
+def answer_as_built(data: dict[str, Any]) -> HttpResponse:
+    """A 200 of ``data``, built field by field in its response schema's shape and order from
+    values that already have its types, written as Ninja writes a validated answer but without
+    validating it again (through Ninja's ORM getter, that cost an add to cart a fifth of its
+    CPU). Tests compare both writings of the same answers."""
+    return HttpResponse(
+        json.dumps(data, cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8"
+    )
 
 
 def shopper_id(request: HttpRequest) -> int:

@@ -8,7 +8,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from catalog import cached, selectors
-from catalog.availability import LOW_STOCK, Availability, availability_code, availability_of
+from catalog.availability import LOW_STOCK, Availability, availability_codes, availability_of
+from catalog.forms import ListingForm
 from catalog.images import SLOT_SIZES, ImageSources, image_sources, line_image_sources
 from catalog.models import Product, ProductImage
 from catalog.selectors import ListingRow
@@ -36,33 +37,41 @@ def product_cards(context: Context, rows: Iterable[ListingRow], eager_first: int
     drawn, from products made of their rows, with their images read in one query."""
     engine = context.template.engine  # type: ignore[union-attr]
     template = engine.get_template(CARD_TEMPLATE)
-    language = get_language()
-    heading = context.get("card_heading", "")
-    markup = cached.source_version(template.source + engine.get_template(IMAGE_TEMPLATE).source)
-    items = list(rows)
-    eager = {row.pk for row in items[:eager_first]}
-
-    def key(row: ListingRow) -> str:
-        code = availability_code(stock=row.stock, is_published=row.is_published)
-        shown_stock = row.stock if code == LOW_STOCK else code
-        return (
-            f"catalog:card:{row.pk}:{row.updated_at.timestamp()}:{row.price_minor}:"
-            f"{row.list_price_minor}:{shown_stock}:{language}:{heading}:{row.pk in eager}:{markup}"
+    image_source = engine.get_template(IMAGE_TEMPLATE).source
+    markup = _MARKUP.get((template.source, image_source))
+    if markup is None:
+        markup = _MARKUP[template.source, image_source] = cached.source_version(
+            template.source + image_source
         )
+    items = list(rows)
+    # What every card's key ends with; and which cards load their image at once.
+    tail = f":{get_language()}:{context.get('card_heading', '')}:"
+    eager_tail, lazy_tail = f"{tail}True:{markup}", f"{tail}False:{markup}"
+    codes = availability_codes((row.stock, row.is_published) for row in items)
+    keys = {
+        n: (
+            f"catalog:card:{row.pk}:{row.updated_at.timestamp()}:{row.price_minor}:"
+            f"{row.list_price_minor}:{row.stock if code == LOW_STOCK else code}"
+            f"{eager_tail if n < eager_first else lazy_tail}"
+        )
+        for n, (row, code) in enumerate(zip(items, codes, strict=True))
+    }
+    products: dict[int, Product] = {}
 
-    products: dict[ListingRow, Product] = {}
-
-    def prepare(missing: list[ListingRow]) -> None:
-        products.update((row, row.product()) for row in missing)
+    def prepare(missing: list[int]) -> None:
+        products.update((n, items[n].product()) for n in missing)
         selectors.listing_images_load(list(products.values()))
 
-    def render(row: ListingRow) -> str:
-        with context.push(product=products[row], eager=row.pk in eager):
+    def render(n: int) -> str:
+        with context.push(product=products[n], eager=n < eager_first):
             return template.render(context)
 
-    keys = {row: key(row) for row in items}
     cards = cached.cached_many(keys, render, prepare=prepare)
-    return mark_safe("".join(cards[row] for row in items))  # noqa: S308 (rendered above)
+    return mark_safe("".join(cards.values()))  # noqa: S308 (rendered above)
+
+
+# The fingerprint of the card's and its image's markup, by their sources.
+_MARKUP: dict[tuple[str, str], str] = {}
 
 
 # Rendered sort-and-filter controls per language, search words and asked values: the same for
@@ -79,7 +88,7 @@ def listing_controls(context: Context) -> str:
     ``listing_form`` and ``query``, as the include would render it."""
     form = context["listing_form"]
     query = context.get("query") or ""
-    key = (get_language(), query, *(form.data.get(name) for name in form.fields))
+    key = (get_language(), query, *(form.data.get(name) for name in ListingForm.base_fields))
     html = _CONTROLS.get(key)
     if html is None:
         engine = context.template.engine  # type: ignore[union-attr]

@@ -172,3 +172,52 @@ def test_adding_to_a_cart_takes_three_statements_on_its_tables(
     tables = ('"cart_cart"', '"cart_cartline"', '"catalog_product"')
     on_tables = [q["sql"] for q in captured.captured_queries if any(t in q["sql"] for t in tables)]
     assert len(on_tables) == 3, on_tables
+
+
+def test_cart_answers_are_written_as_their_validated_schema_would_be(
+    shopper_client, shopper, make_product
+):
+    """The cart's answers skip Ninja's validation (haat.schemas.answer_as_built): each is the
+    same bytes as ``CartOut`` validating it and Ninja's renderer writing that, for lines in
+    stock, low, short, off sale and deleted."""
+    import json
+
+    from ninja.responses import NinjaJSONEncoder
+
+    from cart.api import CartOut, cart_out
+    from catalog.models import Product
+
+    plenty, low, short, withdrawn, gone = (make_product(stock=20) for _ in range(5))
+    for product in (plenty, low, short, withdrawn, gone):
+        call(shopper_client, "POST", "/api/cart/lines", {"product_id": product.pk, "quantity": 3})
+    Product.objects.filter(pk=low.pk).update(stock=4)
+    Product.objects.filter(pk=short.pk).update(stock=2)
+    Product.objects.filter(pk=withdrawn.pk).update(is_published=False)
+    gone.delete()
+
+    def validated(data):
+        return json.dumps(CartOut.model_validate(data).model_dump(), cls=NinjaJSONEncoder)
+
+    answers = {
+        "read": shopper_client.get("/api/cart"),
+        "add": shopper_client.post(
+            "/api/cart/lines", {"product_id": plenty.pk, "quantity": 1}, "application/json"
+        ),
+        "set": shopper_client.patch(
+            f"/api/cart/lines/{plenty.pk}", {"quantity": 2}, "application/json"
+        ),
+        "delete": shopper_client.delete(f"/api/cart/lines/{withdrawn.pk}"),
+    }
+    for name, response in answers.items():
+        assert response.status_code == 200, name
+        assert response["Content-Type"] == "application/json; charset=utf-8"
+        body = response.content.decode()
+        assert body == validated(json.loads(body)), name
+    lines = json.loads(answers["set"].content)["lines"]
+    assert {line["availability"]["code"] for line in lines} == {
+        "in_stock",
+        "low_stock",
+        "unavailable",
+    }
+    assert any(line["short_by"] for line in lines)
+    assert body == validated(cart_out(shopper.pk))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import caches
 from django.test import Client
 
 from catalog import cached
@@ -114,6 +115,47 @@ def test_a_renamed_category_shows_at_once(client, make_product, django_capture_o
         category.save()
     for name, url in _pages(product).items():
         assert "Kitchen and dining" in _read(client, url), name
+
+
+@pytest.fixture
+def redis_sessions(settings, redis_url):
+    """The shared cache and the sessions in Redis, as in production with REDIS_URL."""
+    redis = {"BACKEND": "haat.cache.RedisCache", "LOCATION": redis_url, "KEY_PREFIX": "haat"}
+    settings.CACHES = {"default": redis, "catalog": dict(redis, KEY_PREFIX="haat-catalog")}
+    settings.SESSION_ENGINE = "haat.sessions"
+    yield
+    caches.close_all()
+
+
+def test_with_sessions_in_redis_the_categories_version_comes_with_the_session(
+    redis_sessions, shopper_client, make_product, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A signed-in page reads the categories' version in its session's round trip, not in one
+    of its own; a renamed category still shows at once."""
+    product = make_product()
+    category = product.category
+    alone = []
+
+    class Spy:  # the shared cache, noting the keys read alone
+        def __getattr__(self, name):
+            return getattr(caches["default"], name)
+
+        def get(self, key, *args, **kwargs):
+            alone.append(key)
+            return caches["default"].get(key, *args, **kwargs)
+
+    for url in _pages(product).values():
+        assert category.name in _read(shopper_client, url)
+    monkeypatch.setattr(cached, "cache", Spy())
+    for url in _pages(product).values():
+        assert category.name in _read(shopper_client, url)
+    assert cached._CATEGORIES_VERSION not in alone
+    with django_capture_on_commit_callbacks(execute=True):
+        category.name = "Kitchen and dining"
+        category.save()
+    for name, url in _pages(product).items():
+        assert "Kitchen and dining" in _read(shopper_client, url), name
+    assert cached._CATEGORIES_VERSION not in alone
 
 
 @pytest.mark.parametrize("images", [0, 6])
