@@ -24,6 +24,7 @@ import json
 import logging
 import random
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
@@ -83,12 +84,23 @@ class SanityClient:
         self.dataset = dataset
         self.prefix = f"/v{api_version.lstrip('v')}/data"
         self.requests = 0  # for the cost figures in the README and the tests
-        self.http = httpx.Client(
-            base_url=host,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=httpx.Timeout(float(settings.SANITY_TIMEOUT_SECONDS), connect=3.0),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-        )
+        self._http_options: dict[str, Any] = {
+            "base_url": host,
+            "headers": {"Authorization": f"Bearer {token}"},
+            "timeout": httpx.Timeout(float(settings.SANITY_TIMEOUT_SECONDS), connect=3.0),
+            "limits": httpx.Limits(max_connections=8, max_keepalive_connections=4),
+        }
+        self._per_thread = threading.local()
+
+    @property
+    def http(self) -> httpx.Client:
+        """This thread's own connection pool. One pool shared by a worker's threads let one
+        thread close a kept-alive connection another had just been given (httpcore 1.0.9's
+        sync pool, encode/httpcore#1110): the request failed with "Bad file descriptor"."""
+        client = getattr(self._per_thread, "client", None)
+        if client is None:
+            client = self._per_thread.client = httpx.Client(**self._http_options)
+        return client
 
     def _send(self, method: str, path: str, **kwargs: Any) -> Any:
         self.requests += 1

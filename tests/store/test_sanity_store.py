@@ -177,3 +177,27 @@ def test_live_dataset_round_trip(settings, make_product, shopper):
     assert store.cart_get(shopper.pk).lines == {product.pk: 1}
     product.delete()
     store.deliver_changes([product.pk], ignore_backoff=True)
+
+
+def test_each_thread_talks_to_sanity_through_its_own_connection_pool(sanity):
+    # One pool shared by a worker's threads failed requests with "Bad file descriptor" under
+    # load (tests/cart/test_cart_concurrency.py): httpcore's sync pool can close a kept-alive
+    # connection it has just handed to another thread (encode/httpcore#1110).
+    import threading
+
+    pools: dict[str, tuple[object, object]] = {}
+
+    def read() -> None:
+        before = sanity.client.http
+        sanity.client.documents([product_doc_id(1)])  # a request through it
+        pools[threading.current_thread().name] = (before, sanity.client.http)
+
+    threads = [threading.Thread(target=read, name=f"reader-{n}") for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    (first, first_again), (second, second_again) = pools["reader-0"], pools["reader-1"]
+    assert first is first_again and second is second_again  # kept for the thread's next request
+    assert first is not second  # never shared between threads
+    assert sanity.client.http not in {first, second}  # and this thread has its own
