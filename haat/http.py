@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -13,6 +17,19 @@ def signed_in_user_id(request: HttpRequest) -> int:
     if not request.user.is_authenticated:
         raise PermissionDenied(_("Sign in first."))
     return int(request.user.pk)
+
+
+def reverse_kept(viewname: str, *args: str) -> str:
+    """``reverse(viewname, args=args)``, worked out once per script prefix and URLconf: hot
+    paths (every checkout) reverse the same few paths, which only change with those."""
+    return _reversed(viewname, args, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+
+
+@lru_cache(maxsize=64)
+def _reversed(
+    viewname: str, args: tuple[str, ...], prefix: str, urlconf: object, root_urlconf: str
+) -> str:
+    return reverse(viewname, args=args)
 
 
 # The page's script asks for one part of a page (a template partial) to swap in by name.

@@ -8,14 +8,13 @@ import json
 import secrets
 import time
 from datetime import datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_noop
 
+from haat.http import reverse_kept
 from haat.store.sql import insert, update
 from payments.gateways.base import (
     GatewayError,
@@ -45,18 +44,14 @@ NOT_A_TEST_CARD = gettext_noop(
 )
 
 
+# Stands in for a session id (URL-safe characters only) in the payment page's kept path.
+_SESSION_STAND_IN = "SESSION-ID"
+
+
 def _pay_page(session_id: str) -> str:
-    """The session's payment page: its path reversed once per prefix and URLconf around a
-    stand-in, which the session id (URL-safe characters only) replaces."""
-    before, after = _pay_page_parts(get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
-    return f"{before}{session_id}{after}"
-
-
-@lru_cache(maxsize=16)
-def _pay_page_parts(prefix: str, urlconf: object, root_urlconf: str) -> tuple[str, str]:
-    stand_in = "SESSION-ID"
-    before, after = reverse("payments:test_pay", args=[stand_in]).split(stand_in)
-    return before, after
+    return reverse_kept("payments:test_pay", _SESSION_STAND_IN).replace(
+        _SESSION_STAND_IN, session_id
+    )
 
 
 class TestGateway:
